@@ -1,0 +1,340 @@
+"""Events and processes: what a model waits on.
+
+An :class:`Event` moves through three states, in this order and never back:
+
+* **pending**: nobody has decided its outcome yet; callbacks may be added;
+* **triggered**: :meth:`Event.succeed` or :meth:`Event.fail` fixed its outcome and the
+  kernel has put it on the agenda for the current instant;
+* **processed**: the kernel ran its callbacks (``callbacks`` is then ``None``).
+
+A :class:`Process` drives a generator function: each ``yield`` hands the kernel an
+event, and the generator resumes with that event's value when it is processed (or
+with its exception thrown in, when it failed). A process is itself an event that
+succeeds with the generator's return value, so processes can wait for each other.
+
+The design follows SimPy's, kept small and with ``__slots__`` everywhere because
+these objects sit on the hot path of every model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from mqlab.sim.errors import EventAlreadyTriggered, Interrupt, InvalidYield, SchedulingError
+
+if TYPE_CHECKING:
+    from mqlab.sim.kernel import Simulation
+
+__all__ = ["AllOf", "AnyOf", "Condition", "Event", "Process", "ProcessGenerator", "Timeout"]
+
+ProcessGenerator = Generator["Event", Any, Any]
+Callback = Callable[["Event"], None]
+
+_PENDING = object()
+
+
+class Event:
+    """Something that happens at one instant of virtual time, once.
+
+    Invariants: ``callbacks`` is a list until the event is processed, then ``None``;
+    ``ok`` is ``None`` while pending, then ``True`` or ``False`` for good.
+    """
+
+    __slots__ = ("sim", "callbacks", "_value", "_ok", "_defused")
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.callbacks: list[Callback] | None = []
+        self._value: Any = _PENDING
+        self._ok: bool | None = None
+        self._defused = False
+
+    # -- state -----------------------------------------------------------
+    @property
+    def triggered(self) -> bool:
+        """True once the outcome is fixed (the event may not have been processed yet)."""
+        return self._ok is not None
+
+    @property
+    def processed(self) -> bool:
+        """True once the kernel has run the callbacks."""
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool | None:
+        """``True`` if it succeeded, ``False`` if it failed, ``None`` while pending."""
+        return self._ok
+
+    @property
+    def value(self) -> Any:
+        """The value it succeeded with, or the exception it failed with."""
+        if self._value is _PENDING:
+            raise AttributeError(f"{self!r} has no value yet: it is still pending")
+        return self._value
+
+    @property
+    def defused(self) -> bool:
+        """True when a failure has been handled, so the kernel will not re-raise it."""
+        return self._defused
+
+    @defused.setter
+    def defused(self, value: bool) -> None:
+        self._defused = value
+
+    # -- outcome ---------------------------------------------------------
+    def succeed(self, value: Any = None) -> Event:
+        """Fix the outcome as a success carrying ``value``; callbacks run at this instant."""
+        if self._ok is not None:
+            raise EventAlreadyTriggered(
+                f"{self!r} already has an outcome; an event can succeed or fail only once"
+            )
+        self._ok = True
+        self._value = value
+        self.sim._push(self.sim.now, _process_event, self)
+        return self
+
+    def fail(self, exception: BaseException) -> Event:
+        """Fix the outcome as a failure; waiting processes get ``exception`` thrown in.
+
+        A failed event that nobody handles (no process waited on it and nobody set
+        ``defused``) is re-raised by :meth:`Simulation.run`, so errors never vanish.
+        """
+        if self._ok is not None:
+            raise EventAlreadyTriggered(
+                f"{self!r} already has an outcome; an event can succeed or fail only once"
+            )
+        if not isinstance(exception, BaseException):
+            raise TypeError(f"fail() needs an exception instance, got {exception!r}")
+        self._ok = False
+        self._value = exception
+        self.sim._push(self.sim.now, _process_event, self)
+        return self
+
+    def add_callback(self, callback: Callback) -> None:
+        """Call ``callback(event)`` when the event is processed (at once if it already was)."""
+        if self.callbacks is None:
+            callback(self)
+        else:
+            self.callbacks.append(callback)
+
+    def __and__(self, other: Event) -> AllOf:
+        return AllOf(self.sim, [self, other])
+
+    def __or__(self, other: Event) -> AnyOf:
+        return AnyOf(self.sim, [self, other])
+
+    def __repr__(self) -> str:
+        state = "pending" if self._ok is None else ("processed" if self.callbacks is None else "triggered")
+        return f"<{type(self).__name__} {state}>"
+
+
+def _process_event(event: Event) -> None:
+    """Agenda entry point: run an event's callbacks and surface unhandled failures."""
+    callbacks = event.callbacks
+    event.callbacks = None
+    for callback in callbacks:  # type: ignore[union-attr]
+        callback(event)
+    if event._ok is False and not event._defused:
+        raise event._value
+
+
+class Timeout(Event):
+    """An event that succeeds ``delay`` seconds of virtual time after it is created."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self, sim: Simulation, delay: float, value: Any = None) -> None:
+        # Inlined Event.__init__: timeouts are the most common object in any model.
+        if not delay >= 0:  # also catches NaN
+            raise SchedulingError(
+                f"timeout delay must be a non-negative number of seconds, got {delay!r}"
+            )
+        self.sim = sim
+        self.callbacks = []
+        self._value = value
+        self._ok = True
+        self._defused = False
+        self.delay = delay
+        sim._push(sim.now + delay, _process_event, self)
+
+    def __repr__(self) -> str:
+        return f"<Timeout delay={self.delay}>"
+
+
+class Process(Event):
+    """A generator function running in virtual time.
+
+    The generator yields events; it resumes with the event's value once the event
+    is processed. If the event failed, the exception is thrown into the generator
+    at the ``yield``. The process itself is an event that succeeds with the
+    generator's return value or fails with the exception that escaped it.
+    """
+
+    __slots__ = ("_generator", "_target", "name", "_resume_cb")
+
+    def __init__(self, sim: Simulation, generator: ProcessGenerator, name: str | None = None) -> None:
+        if not hasattr(generator, "send") or not hasattr(generator, "throw"):
+            raise TypeError(
+                f"process() needs a generator (call your generator function: "
+                f"sim.process(worker()) not sim.process(worker)), got {generator!r}"
+            )
+        super().__init__(sim)
+        self._generator: ProcessGenerator | None = generator
+        self.name = name or getattr(generator, "__qualname__", None) or repr(generator)
+        self._resume_cb = self._resume
+        self._target: Event | None = None
+        start = Event(sim)
+        start._ok = True
+        start._value = None
+        start.callbacks = [self._resume_cb]
+        sim._push(sim.now, _process_event, start)
+
+    @property
+    def is_alive(self) -> bool:
+        """True until the generator has returned or raised."""
+        return self._generator is not None
+
+    @property
+    def target(self) -> Event | None:
+        """The event the process is waiting for, if any."""
+        return self._target
+
+    def interrupt(self, cause: object = None) -> None:
+        """Throw :class:`Interrupt` (carrying ``cause``) into the process at this instant.
+
+        The process stops waiting for its current event; it may catch the
+        interrupt and go on. Interrupting a finished process is an error.
+        """
+        if self._generator is None:
+            raise RuntimeError(f"process {self.name!r} has finished and cannot be interrupted")
+        self.sim._push(self.sim.now, _deliver_interrupt, (self, cause))
+
+    def _resume(self, event: Event) -> None:
+        sim = self.sim
+        generator = self._generator
+        if generator is None:  # interrupted after it finished at the same instant
+            return
+        sim.active_process = self
+        while True:
+            try:
+                if event._ok:
+                    target = generator.send(event._value)
+                else:
+                    event._defused = True
+                    target = generator.throw(event._value)
+            except StopIteration as stop:
+                self._generator = None
+                self._target = None
+                self._ok = True
+                self._value = stop.value
+                sim._push(sim.now, _process_event, self)
+                break
+            except BaseException as error:  # the process failed: the failure is its value
+                self._generator = None
+                self._target = None
+                self._ok = False
+                self._value = error
+                _add_note(error, f"raised by process {self.name!r} at t={sim.now:g}")
+                sim._push(sim.now, _process_event, self)
+                break
+            try:
+                callbacks = target.callbacks
+            except AttributeError:
+                error = InvalidYield(
+                    f"process {self.name!r} yielded {target!r}, which is not an event; "
+                    f"yield sim.timeout(seconds), an event, or another process"
+                )
+                event = Event(sim)
+                event._ok = False
+                event._value = error
+                continue  # throw the error into the generator so its traceback points at the yield
+            if callbacks is not None:
+                callbacks.append(self._resume_cb)
+                self._target = target
+                break
+            event = target  # already processed: resume with its outcome at once
+        sim.active_process = None
+
+    def __repr__(self) -> str:
+        return f"<Process {self.name} {'alive' if self._generator is not None else 'finished'}>"
+
+
+def _deliver_interrupt(arg: tuple[Process, object]) -> None:
+    process, cause = arg
+    if process._generator is None:
+        return
+    target = process._target
+    if target is not None and target.callbacks is not None:
+        try:
+            target.callbacks.remove(process._resume_cb)
+        except ValueError:
+            pass
+    process._target = None
+    signal = Event(process.sim)
+    signal._ok = False
+    signal._value = Interrupt(cause)
+    signal._defused = True
+    process._resume(signal)
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    add_note = getattr(error, "add_note", None)  # Python 3.11+
+    if add_note is not None and note not in getattr(error, "__notes__", ()):
+        add_note(note)
+
+
+class Condition(Event):
+    """Waits for a combination of events; succeeds with ``{event: value}`` of those that fired.
+
+    The dict keeps the order in which the events were given, so its contents are
+    deterministic. If any awaited event fails first, the condition fails with
+    the same exception.
+    """
+
+    __slots__ = ("_events", "_count", "_needed")
+
+    def __init__(self, sim: Simulation, events: Iterable[Event], needed: Callable[[int], int]) -> None:
+        super().__init__(sim)
+        self._events = list(events)
+        for event in self._events:
+            if not isinstance(event, Event):
+                raise InvalidYield(f"conditions combine events; {event!r} is not an event")
+            if event.sim is not sim:
+                raise ValueError("cannot combine events that belong to different simulations")
+        self._count = 0
+        self._needed = needed(len(self._events))
+        if self._needed == 0:
+            self.succeed({})
+            return
+        for event in self._events:
+            event.add_callback(self._check)
+
+    def _check(self, event: Event) -> None:
+        if self._ok is not None:
+            return
+        if event._ok is False:
+            event._defused = True
+            self.fail(event._value)
+            return
+        self._count += 1
+        if self._count >= self._needed:
+            self.succeed({e: e._value for e in self._events if e.callbacks is None and e._ok})
+
+
+class AnyOf(Condition):
+    """Succeeds as soon as one of the events has succeeded."""
+
+    __slots__ = ()
+
+    def __init__(self, sim: Simulation, events: Iterable[Event]) -> None:
+        super().__init__(sim, events, lambda n: min(n, 1))
+
+
+class AllOf(Condition):
+    """Succeeds once every event has succeeded."""
+
+    __slots__ = ()
+
+    def __init__(self, sim: Simulation, events: Iterable[Event]) -> None:
+        super().__init__(sim, events, lambda n: n)

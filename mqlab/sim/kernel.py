@@ -1,0 +1,307 @@
+"""The simulation kernel: a virtual clock, an agenda and a seeded random source.
+
+The agenda is one heap of ``(time, serial, function, argument)`` entries. The
+serial number breaks ties, so entries scheduled for the same instant run in the
+order they were scheduled: with the same seed, a model does the same thing in
+the same order every time, on every machine. Nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import math
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mqlab.sim.errors import BudgetExceeded, SchedulingError
+from mqlab.sim.events import AllOf, AnyOf, Event, Process, ProcessGenerator, Timeout
+from mqlab.sim.metrics import Metrics
+from mqlab.sim.trace import Trace
+
+__all__ = ["DEFAULT_MAX_EVENTS", "Handle", "Simulation"]
+
+DEFAULT_MAX_EVENTS = 5_000_000
+"""Events one call of :meth:`Simulation.run` may process before it stops (a few seconds of work)."""
+
+_INF = math.inf
+
+
+class Handle:
+    """A scheduled callback that can be cancelled before it runs."""
+
+    __slots__ = ("when", "_callback", "_args", "_cancelled", "_done")
+
+    def __init__(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._done = False
+
+    def cancel(self) -> bool:
+        """Stop the callback from running. Returns False if it already ran or was cancelled."""
+        if self._cancelled or self._done:
+            return False
+        self._cancelled = True
+        self._args = ()
+        return True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def done(self) -> bool:
+        """True once the callback has run."""
+        return self._done
+
+    def _fire(self) -> None:
+        if not self._cancelled:
+            self._done = True
+            self._callback(*self._args)
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self._cancelled else ("done" if self._done else "pending")
+        name = getattr(self._callback, "__qualname__", repr(self._callback))
+        return f"<Handle {name} at t={self.when:g} {state}>"
+
+
+_fire_handle = Handle._fire
+
+
+class Simulation:
+    """Virtual time, an agenda of what happens next, and the randomness of one run.
+
+    ``now`` is in seconds of virtual time and starts at 0. ``rng`` is a
+    :class:`random.Random` seeded with ``seed``: models must draw from it (or from
+    :meth:`substream`), never from the global :mod:`random`, so that one seed
+    always gives one history.
+
+    Safety budgets: one call of :meth:`run` processes at most ``max_events``
+    events, and virtual time never passes ``horizon`` (when given). Going past
+    either raises :class:`BudgetExceeded` instead of hanging.
+
+    Tracing is opt-in (``trace=True``): models call :meth:`log` only after
+    checking ``sim.tracing``, so a run without a trace pays one attribute read.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        trace: bool = False,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        horizon: float | None = None,
+    ) -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        if not isinstance(max_events, int) or max_events <= 0:
+            raise ValueError(f"max_events must be a positive int, got {max_events!r}")
+        if horizon is not None and not (horizon > 0 and math.isfinite(horizon)):
+            raise ValueError(f"horizon must be a positive finite number of seconds or None, got {horizon!r}")
+        self.seed = seed
+        self.now: float = 0.0
+        self.rng = random.Random(seed)
+        self.max_events = max_events
+        self.horizon = horizon
+        self.events_processed = 0
+        self.active_process: Process | None = None
+        self.tracing = trace
+        self.trace: Trace | None = Trace() if trace else None
+        self.metrics = Metrics(self)
+        self._agenda: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        self._serial = itertools.count()
+
+    # -- randomness --------------------------------------------------------
+    def substream(self, name: str) -> random.Random:
+        """An independent random stream derived from the seed and ``name``.
+
+        Components that draw from their own stream do not disturb each other:
+        adding a lossy link does not change the arrival times drawn elsewhere.
+        """
+        digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big"))
+
+    # -- scheduling --------------------------------------------------------
+    def _push(self, when: float, function: Callable[[Any], None], argument: Any) -> None:
+        heapq.heappush(self._agenda, (when, next(self._serial), function, argument))
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Handle:
+        """Run ``callback(*args)`` at virtual time ``when``; returns a cancellable :class:`Handle`."""
+        if not when >= self.now:  # also rejects NaN
+            if when != when:
+                raise SchedulingError(f"cannot schedule at t={when!r}: time must be a number")
+            raise SchedulingError(
+                f"cannot schedule {getattr(callback, '__qualname__', callback)!s} at t={when!r}: "
+                f"the clock is already at t={self.now!r}; schedule at now or later"
+            )
+        if when == _INF:
+            raise SchedulingError(f"cannot schedule at t={when!r}: time must be finite")
+        handle = Handle(when, callback, args)
+        heapq.heappush(self._agenda, (when, next(self._serial), _fire_handle, handle))
+        return handle
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Handle:
+        """Run ``callback(*args)`` after ``delay`` seconds; returns a cancellable :class:`Handle`."""
+        if not delay >= 0 or delay == _INF:
+            raise SchedulingError(
+                f"cannot schedule {getattr(callback, '__qualname__', callback)!s} after delay={delay!r}: "
+                f"a delay must be a finite number of seconds >= 0"
+            )
+        handle = Handle(self.now + delay, callback, args)
+        heapq.heappush(self._agenda, (self.now + delay, next(self._serial), _fire_handle, handle))
+        return handle
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
+        """Run ``callback(*args)`` at the current instant, after what is already scheduled for it."""
+        return self.call_later(0.0, callback, *args)
+
+    # -- events and processes -----------------------------------------------
+    def event(self) -> Event:
+        """A new pending event, to be triggered with ``succeed`` or ``fail``."""
+        return Event(self)
+
+    def timeout(self, delay: float, value: Any = None) -> Timeout:
+        """An event that succeeds with ``value`` after ``delay`` seconds."""
+        return Timeout(self, delay, value)
+
+    def process(self, generator: ProcessGenerator, name: str | None = None) -> Process:
+        """Start a process from a generator; it runs its first step at the current instant."""
+        return Process(self, generator, name)
+
+    def any_of(self, events: Iterable[Event]) -> AnyOf:
+        """An event that succeeds when the first of ``events`` succeeds."""
+        return AnyOf(self, events)
+
+    def all_of(self, events: Iterable[Event]) -> AllOf:
+        """An event that succeeds when all of ``events`` have succeeded."""
+        return AllOf(self, events)
+
+    # -- running -------------------------------------------------------------
+    def peek(self) -> float:
+        """The time of the next scheduled entry, or ``math.inf`` if the agenda is empty."""
+        return self._agenda[0][0] if self._agenda else _INF
+
+    @property
+    def pending(self) -> int:
+        """How many entries are on the agenda (cancelled handles included until reached)."""
+        return len(self._agenda)
+
+    def step(self) -> bool:
+        """Process the next entry. Returns False if there was nothing to do."""
+        if not self._agenda:
+            return False
+        if self.horizon is not None and self._agenda[0][0] > self.horizon:
+            self._horizon_exceeded(self._agenda[0][0])
+        when, _, function, argument = heapq.heappop(self._agenda)
+        self.now = when
+        self.events_processed += 1
+        function(argument)
+        return True
+
+    def run(self, until: float | Event | None = None) -> Any:
+        """Process entries in time order.
+
+        * ``until=None``: until the agenda is empty;
+        * ``until=t`` (seconds): every entry at a time <= ``t``, then the clock reads ``t``;
+        * ``until=event``: until that event has been processed; returns its value.
+
+        Raises :class:`BudgetExceeded` after ``max_events`` entries in this call, or
+        when virtual time would pass ``horizon``.
+        """
+        stop_event: Event | None = None
+        limit = _INF
+        if isinstance(until, Event):
+            stop_event = until
+            if stop_event.callbacks is None:
+                return stop_event.value
+        elif until is not None:
+            if not until >= self.now or until != until:
+                raise SchedulingError(
+                    f"run(until={until!r}) is in the past: the clock is already at t={self.now!r}"
+                )
+            limit = until
+        horizon = self.horizon if self.horizon is not None else _INF
+        agenda = self._agenda
+        pop = heapq.heappop
+        budget = self.max_events
+        done = 0
+        try:
+            if stop_event is None:
+                while agenda:
+                    when = agenda[0][0]
+                    if when > limit:
+                        break
+                    if when > horizon:
+                        self._horizon_exceeded(when)
+                    when, _, function, argument = pop(agenda)
+                    self.now = when
+                    function(argument)
+                    done += 1
+                    if done >= budget:
+                        if agenda and agenda[0][0] <= limit:
+                            self._events_exceeded(done)
+                        break
+            else:
+                while agenda and stop_event.callbacks is not None:
+                    when = agenda[0][0]
+                    if when > horizon:
+                        self._horizon_exceeded(when)
+                    when, _, function, argument = pop(agenda)
+                    self.now = when
+                    function(argument)
+                    done += 1
+                    if done >= budget and stop_event.callbacks is not None:
+                        self._events_exceeded(done)
+        finally:
+            self.events_processed += done
+        if stop_event is not None:
+            if stop_event.callbacks is not None:
+                raise RuntimeError(
+                    f"run(until={stop_event!r}) ran out of things to do before that event happened; "
+                    f"nothing was left that could trigger it"
+                )
+            if stop_event._ok is False:
+                stop_event._defused = True
+                raise stop_event._value
+            return stop_event._value
+        if limit != _INF and self.now < limit:
+            self.now = limit
+        return None
+
+    def _events_exceeded(self, done: int) -> None:
+        raise BudgetExceeded(
+            f"simulation stopped at t={self.now:g} after {done:,} events in one run, its max_events budget; "
+            f"if the model really needs more, create it with Simulation(max_events=...) larger, "
+            f"or run in shorter slices with run(until=...); if not, look for a process or callback "
+            f"that keeps rescheduling itself without end",
+            budget="max_events",
+            limit=self.max_events,
+            now=self.now,
+        )
+
+    def _horizon_exceeded(self, when: float) -> None:
+        raise BudgetExceeded(
+            f"simulation stopped at t={self.now:g}: the next entry is at t={when:g}, past the horizon "
+            f"of {self.horizon:g} s; raise it with Simulation(horizon=...) or pass horizon=None, "
+            f"or run(until=...) a time within it",
+            budget="horizon",
+            limit=self.horizon if self.horizon is not None else _INF,
+            now=self.now,
+        )
+
+    # -- observation -----------------------------------------------------------
+    def log(self, actor: str, action: str, **details: Any) -> None:
+        """Record a trace entry at the current time (a no-op when tracing is off).
+
+        Hot paths should test ``sim.tracing`` first so they do not even build the
+        keyword arguments when nobody is listening.
+        """
+        if self.trace is not None:
+            self.trace.record(self.now, actor, action, details)
+
+    def __repr__(self) -> str:
+        return f"<Simulation seed={self.seed} t={self.now:g} pending={len(self._agenda)}>"
