@@ -35,7 +35,7 @@ class EventAlreadyTriggered(SimulationError, RuntimeError):
     """``succeed`` or ``fail`` was called on an event that already has an outcome."""
 
 
-class Interrupt(Exception):  # noqa: N818 - the name SimPy users know
+class Interrupt(Exception):
     """Thrown into a process by :meth:`Process.interrupt`.
 
     Not an :class:`MqlabError`: it is a signal to the process, which may catch it

@@ -18,7 +18,10 @@ these objects sit on the hot path of every model.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable, Generator, Iterable
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from mqlab.sim.errors import EventAlreadyTriggered, Interrupt, InvalidYield, SchedulingError
@@ -32,6 +35,7 @@ ProcessGenerator = Generator["Event", Any, Any]
 Callback = Callable[["Event"], None]
 
 _PENDING = object()
+_INF = math.inf
 
 
 class Event:
@@ -41,7 +45,7 @@ class Event:
     ``ok`` is ``None`` while pending, then ``True`` or ``False`` for good.
     """
 
-    __slots__ = ("sim", "callbacks", "_value", "_ok", "_defused")
+    __slots__ = ("_defused", "_ok", "_value", "callbacks", "sim")
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
@@ -140,26 +144,65 @@ def _process_event(event: Event) -> None:
 
 
 class Timeout(Event):
-    """An event that succeeds ``delay`` seconds of virtual time after it is created."""
+    """An event that succeeds ``delay`` seconds of virtual time after it is created.
 
-    __slots__ = ("delay",)
+    Timeouts are the most common object in any model, so they take a shortcut:
+    a timeout goes on the agenda only when something waits for it, and a process
+    waiting for it is resumed directly by its agenda entry. The entry keeps the
+    serial number drawn when the timeout was created, so same-instant ordering is
+    exactly as if it had been scheduled at creation. A timeout counts as processed
+    from its due instant on.
+    """
+
+    __slots__ = ("_serial", "_waited", "_when")
+    _ok = True  # a timeout always succeeds: class-level, one store fewer per timeout
+    _defused = False
 
     def __init__(self, sim: Simulation, delay: float, value: Any = None) -> None:
-        # Inlined Event.__init__: timeouts are the most common object in any model.
-        if not delay >= 0:  # also catches NaN
+        if not delay >= 0 or delay == _INF:  # also catches NaN
             raise SchedulingError(
-                f"timeout delay must be a non-negative number of seconds, got {delay!r}"
+                f"timeout delay must be a finite, non-negative number of seconds, got {delay!r}"
             )
         self.sim = sim
-        self.callbacks = []
         self._value = value
-        self._ok = True
-        self._defused = False
-        self.delay = delay
-        sim._push(sim.now + delay, _process_event, self)
+        self._when = sim.now + delay
+        self._serial = next(sim._serial)
+        self._waited = False
+
+    @property  # type: ignore[override]
+    def callbacks(self) -> list[Callback] | None:
+        """Always empty or ``None``: waiters of a timeout get their own agenda entries."""
+        return None if self.sim.now >= self._when else []
+
+    @property
+    def processed(self) -> bool:
+        return self.sim.now >= self._when
+
+    @property
+    def when(self) -> float:
+        """The instant at which the timeout succeeds."""
+        return self._when
+
+    def add_callback(self, callback: Callback) -> None:
+        """Call ``callback(timeout)`` at the timeout's instant (at once if it has passed)."""
+        sim = self.sim
+        if sim.now > self._when:
+            callback(self)
+            return
+        if self._waited:
+            heappush(sim._agenda, [self._when, next(sim._serial), callback, self])
+        else:
+            self._waited = True
+            heappush(sim._agenda, [self._when, self._serial, callback, self])
+
+    def succeed(self, value: Any = None) -> Event:
+        raise EventAlreadyTriggered("a timeout succeeds by itself when its delay has passed")
+
+    def fail(self, exception: BaseException) -> Event:
+        raise EventAlreadyTriggered("a timeout cannot fail; use sim.event() for an event you trigger yourself")
 
     def __repr__(self) -> str:
-        return f"<Timeout delay={self.delay}>"
+        return f"<Timeout at t={self._when:g}>"
 
 
 class Process(Event):
@@ -171,7 +214,7 @@ class Process(Event):
     generator's return value or fails with the exception that escaped it.
     """
 
-    __slots__ = ("_generator", "_target", "name", "_resume_cb")
+    __slots__ = ("_generator", "_resume_cb", "_target", "name")
 
     def __init__(self, sim: Simulation, generator: ProcessGenerator, name: str | None = None) -> None:
         if not hasattr(generator, "send") or not hasattr(generator, "throw"):
@@ -215,6 +258,8 @@ class Process(Event):
         generator = self._generator
         if generator is None:  # interrupted after it finished at the same instant
             return
+        if event.__class__ is Timeout and event is not self._target:
+            return  # a stale agenda entry: the process was interrupted while waiting for it
         sim.active_process = self
         while True:
             try:
@@ -238,6 +283,20 @@ class Process(Event):
                 _add_note(error, f"raised by process {self.name!r} at t={sim.now:g}")
                 sim._push(sim.now, _process_event, self)
                 break
+            if target.__class__ is Timeout:
+                # Fast path: the agenda entry resumes this process directly.
+                when = target._when  # type: ignore[attr-defined]
+                if when >= sim.now:
+                    if target._waited:  # type: ignore[attr-defined]
+                        heappush(sim._agenda, [when, next(sim._serial), self._resume_cb, target])
+                    else:
+                        target._waited = True  # type: ignore[attr-defined]
+                        heappush(sim._agenda, [when, target._serial, self._resume_cb, target])  # type: ignore[attr-defined]
+                    self._target = target
+                    sim.active_process = None
+                    return
+                event = target  # its instant has passed: resume with its value at once
+                continue
             try:
                 callbacks = target.callbacks
             except AttributeError:
@@ -265,11 +324,9 @@ def _deliver_interrupt(arg: tuple[Process, object]) -> None:
     if process._generator is None:
         return
     target = process._target
-    if target is not None and target.callbacks is not None:
-        try:
+    if target is not None and target.__class__ is not Timeout and target.callbacks is not None:
+        with contextlib.suppress(ValueError):
             target.callbacks.remove(process._resume_cb)
-        except ValueError:
-            pass
     process._target = None
     signal = Event(process.sim)
     signal._ok = False
@@ -292,7 +349,7 @@ class Condition(Event):
     the same exception.
     """
 
-    __slots__ = ("_events", "_count", "_needed")
+    __slots__ = ("_count", "_events", "_needed")
 
     def __init__(self, sim: Simulation, events: Iterable[Event], needed: Callable[[int], int]) -> None:
         super().__init__(sim)
@@ -319,7 +376,7 @@ class Condition(Event):
             return
         self._count += 1
         if self._count >= self._needed:
-            self.succeed({e: e._value for e in self._events if e.callbacks is None and e._ok})
+            self.succeed({e: e._value for e in self._events if e.processed and e._ok})
 
 
 class AnyOf(Condition):

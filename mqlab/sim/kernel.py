@@ -8,6 +8,7 @@ the same order every time, on every machine. Nothing here reads the wall clock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -29,47 +30,54 @@ DEFAULT_MAX_EVENTS = 5_000_000
 _INF = math.inf
 
 
-class Handle:
-    """A scheduled callback that can be cancelled before it runs."""
+def _cancelled(argument: Any) -> None:
+    """What a cancelled handle's agenda entry runs: nothing."""
 
-    __slots__ = ("when", "_callback", "_args", "_cancelled", "_done")
 
-    def __init__(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.when = when
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._done = False
+def _call_no_args(callback: Callable[[], Any]) -> None:
+    callback()
+
+
+def _call_with_args(pair: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
+    pair[0](*pair[1])
+
+
+class Handle(list):  # type: ignore[type-arg]
+    """A scheduled callback that can be cancelled before it runs.
+
+    The handle *is* the agenda entry ``[when, serial, function, argument]``, so
+    scheduling allocates one object and running it costs one call. Cancelling
+    swaps the function for a no-op; cancelling a handle that has already run
+    does nothing.
+    """
+
+    __slots__ = ()
+
+    @property
+    def when(self) -> float:
+        """The virtual time at which the callback runs."""
+        return self[0]  # type: ignore[no-any-return]
 
     def cancel(self) -> bool:
-        """Stop the callback from running. Returns False if it already ran or was cancelled."""
-        if self._cancelled or self._done:
+        """Stop the callback from running. Returns False if it was already cancelled."""
+        if self[2] is _cancelled:
             return False
-        self._cancelled = True
-        self._args = ()
+        self[2] = _cancelled
+        self[3] = None
         return True
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled
-
-    @property
-    def done(self) -> bool:
-        """True once the callback has run."""
-        return self._done
-
-    def _fire(self) -> None:
-        if not self._cancelled:
-            self._done = True
-            self._callback(*self._args)
+        return self[2] is _cancelled
 
     def __repr__(self) -> str:
-        state = "cancelled" if self._cancelled else ("done" if self._done else "pending")
-        name = getattr(self._callback, "__qualname__", repr(self._callback))
-        return f"<Handle {name} at t={self.when:g} {state}>"
-
-
-_fire_handle = Handle._fire
+        function = self[2]
+        if function is _call_no_args:
+            function = self[3]
+        elif function is _call_with_args:
+            function = self[3][0]
+        name = getattr(function, "__qualname__", repr(function))
+        return f"<Handle {name} at t={self[0]:g}{' cancelled' if self.cancelled else ''}>"
 
 
 class Simulation:
@@ -112,8 +120,9 @@ class Simulation:
         self.tracing = trace
         self.trace: Trace | None = Trace() if trace else None
         self.metrics = Metrics(self)
-        self._agenda: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        self._agenda: list[list[Any]] = []  # heap of [when, serial, function, argument]
         self._serial = itertools.count()
+        self.timeout = functools.partial(Timeout, self)  # type: ignore[method-assign]  # hot: skip a frame
 
     # -- randomness --------------------------------------------------------
     def substream(self, name: str) -> random.Random:
@@ -127,7 +136,17 @@ class Simulation:
 
     # -- scheduling --------------------------------------------------------
     def _push(self, when: float, function: Callable[[Any], None], argument: Any) -> None:
-        heapq.heappush(self._agenda, (when, next(self._serial), function, argument))
+        heapq.heappush(self._agenda, [when, next(self._serial), function, argument])
+
+    def _handle(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> Handle:
+        if len(args) == 1:
+            handle = Handle((when, next(self._serial), callback, args[0]))
+        elif args:
+            handle = Handle((when, next(self._serial), _call_with_args, (callback, args)))
+        else:
+            handle = Handle((when, next(self._serial), _call_no_args, callback))
+        heapq.heappush(self._agenda, handle)
+        return handle
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` at virtual time ``when``; returns a cancellable :class:`Handle`."""
@@ -140,9 +159,7 @@ class Simulation:
             )
         if when == _INF:
             raise SchedulingError(f"cannot schedule at t={when!r}: time must be finite")
-        handle = Handle(when, callback, args)
-        heapq.heappush(self._agenda, (when, next(self._serial), _fire_handle, handle))
-        return handle
+        return self._handle(when, callback, args)
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` after ``delay`` seconds; returns a cancellable :class:`Handle`."""
@@ -151,9 +168,7 @@ class Simulation:
                 f"cannot schedule {getattr(callback, '__qualname__', callback)!s} after delay={delay!r}: "
                 f"a delay must be a finite number of seconds >= 0"
             )
-        handle = Handle(self.now + delay, callback, args)
-        heapq.heappush(self._agenda, (self.now + delay, next(self._serial), _fire_handle, handle))
-        return handle
+        return self._handle(self.now + delay, callback, args)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` at the current instant, after what is already scheduled for it."""
@@ -164,7 +179,7 @@ class Simulation:
         """A new pending event, to be triggered with ``succeed`` or ``fail``."""
         return Event(self)
 
-    def timeout(self, delay: float, value: Any = None) -> Timeout:
+    def timeout(self, delay: float, value: Any = None) -> Timeout:  # replaced per instance by a partial
         """An event that succeeds with ``value`` after ``delay`` seconds."""
         return Timeout(self, delay, value)
 
@@ -196,10 +211,10 @@ class Simulation:
             return False
         if self.horizon is not None and self._agenda[0][0] > self.horizon:
             self._horizon_exceeded(self._agenda[0][0])
-        when, _, function, argument = heapq.heappop(self._agenda)
-        self.now = when
+        entry = heapq.heappop(self._agenda)
+        self.now = entry[0]
         self.events_processed += 1
-        function(argument)
+        entry[2](entry[3])
         return True
 
     def run(self, until: float | Event | None = None) -> Any:
@@ -214,10 +229,12 @@ class Simulation:
         """
         stop_event: Event | None = None
         limit = _INF
+        reached = [False]
         if isinstance(until, Event):
             stop_event = until
-            if stop_event.callbacks is None:
-                return stop_event.value
+            if stop_event.processed:
+                return self._outcome(stop_event)
+            stop_event.add_callback(lambda _: reached.__setitem__(0, True))
         elif until is not None:
             if not until >= self.now or until != until:
                 raise SchedulingError(
@@ -225,52 +242,48 @@ class Simulation:
                 )
             limit = until
         horizon = self.horizon if self.horizon is not None else _INF
+        limit = min(limit, horizon)
         agenda = self._agenda
         pop = heapq.heappop
         budget = self.max_events
         done = 0
         try:
-            if stop_event is None:
-                while agenda:
-                    when = agenda[0][0]
-                    if when > limit:
-                        break
-                    if when > horizon:
+            while agenda:
+                entry = pop(agenda)
+                when = entry[0]
+                if when > limit:
+                    heapq.heappush(agenda, entry)
+                    if when > horizon and (until is None or stop_event is not None or until > horizon):
                         self._horizon_exceeded(when)
-                    when, _, function, argument = pop(agenda)
-                    self.now = when
-                    function(argument)
-                    done += 1
-                    if done >= budget:
-                        if agenda and agenda[0][0] <= limit:
-                            self._events_exceeded(done)
-                        break
-            else:
-                while agenda and stop_event.callbacks is not None:
-                    when = agenda[0][0]
-                    if when > horizon:
-                        self._horizon_exceeded(when)
-                    when, _, function, argument = pop(agenda)
-                    self.now = when
-                    function(argument)
-                    done += 1
-                    if done >= budget and stop_event.callbacks is not None:
+                    break
+                self.now = when
+                entry[2](entry[3])
+                done += 1
+                if reached[0]:
+                    break
+                if done >= budget:
+                    if agenda and agenda[0][0] <= limit:
                         self._events_exceeded(done)
+                    break
         finally:
             self.events_processed += done
         if stop_event is not None:
-            if stop_event.callbacks is not None:
+            if not reached[0]:
                 raise RuntimeError(
                     f"run(until={stop_event!r}) ran out of things to do before that event happened; "
                     f"nothing was left that could trigger it"
                 )
-            if stop_event._ok is False:
-                stop_event._defused = True
-                raise stop_event._value
-            return stop_event._value
+            return self._outcome(stop_event)
         if limit != _INF and self.now < limit:
             self.now = limit
         return None
+
+    @staticmethod
+    def _outcome(event: Event) -> Any:
+        if event._ok is False:
+            event._defused = True
+            raise event._value
+        return event._value
 
     def _events_exceeded(self, done: int) -> None:
         raise BudgetExceeded(

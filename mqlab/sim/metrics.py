@@ -44,7 +44,7 @@ class Counter:
 class Gauge:
     """A level that goes up and down: set by the model, or read from ``source`` when sampled."""
 
-    __slots__ = ("name", "value", "source")
+    __slots__ = ("name", "source", "value")
 
     def __init__(self, name: str, source: Callable[[], float] | None = None) -> None:
         self.name = name
