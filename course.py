@@ -94,6 +94,8 @@ def run(arguments: list[str]) -> int:
 def open_course(extra: list[str]) -> int:
     ensure_installed("course")
     say(f"opening {START_NOTEBOOK} in JupyterLab (stop it with Ctrl-C)")
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        extra = [*extra, "--allow-root"]  # containers and CI machines often run as root
     return run([str(venv_python()), "-m", "jupyter", "lab", START_NOTEBOOK, *extra])
 
 
