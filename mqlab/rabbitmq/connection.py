@@ -1,0 +1,164 @@
+"""A client connection: channels, network latency, and the two doors frames go through.
+
+States: *open* from ``broker.connect()`` until ``close()`` (client side at once; the
+broker side when the close frame arrives, after every frame sent before it), a
+hard error (the broker closes it), or ``broker.restart()``; then *closed* for good.
+
+Every asynchronous frame passes through one of two overridable methods, the hooks
+a fault-injection layer wraps:
+
+* :meth:`Connection.transmit` carries a client-to-broker frame (publish, ack, nack,
+  reject, close) and runs its broker-side ``handler`` after ``latency`` seconds;
+* :meth:`Connection.receive` carries a broker-to-client frame (delivery, return,
+  confirm, close notice) to its channel's inbox, which runs it ``latency`` seconds
+  later, in the order sent (TCP never reorders).
+
+A wrapper that drops a publish frame must call :meth:`Connection.lose_publish` so the
+ledger counts it as lost in transit. Synchronous methods (declare, bind, basic_get,
+basic_qos, basic_consume ...) take effect at once, as if the client waited for the
+reply; note that this lets them overtake publishes still in transit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mqlab.rabbitmq.channel import Channel
+from mqlab.rabbitmq.errors import (
+    ConnectionClosed,
+    ConnectionClosedByBroker,
+    ConnectionClosedByClient,
+    ConnectionWrongStateError,
+)
+
+if TYPE_CHECKING:
+    from mqlab.rabbitmq.broker import Broker
+
+__all__ = ["Connection"]
+
+MAX_CHANNELS = 2047
+"""RabbitMQ's default ``channel_max`` (since 3.7.0)."""
+
+
+class Connection:
+    """One client connection to a :class:`~mqlab.rabbitmq.broker.Broker` (pika: ``BlockingConnection``)."""
+
+    def __init__(self, broker: Broker, name: str, latency: float) -> None:
+        if not latency >= 0 or latency == float("inf"):
+            raise ValueError(f"connection {name!r}: latency must be a finite number of seconds >= 0, got {latency!r}")
+        self.broker = broker
+        self.sim = broker.sim
+        self.name = name
+        self.latency = float(latency)
+        self._channels: dict[int, Channel] = {}
+        self._next_channel = 1
+        self._client_closed = False
+        self._broker_open = True
+        self.close_reason: ConnectionClosed | None = None
+        self._on_close: list[Callable[[Connection, ConnectionClosed], Any]] = []
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return not self._client_closed
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client_closed
+
+    @property
+    def channels(self) -> list[Channel]:
+        """Open channels, by number."""
+        return [c for c in self._channels.values() if c.is_open]
+
+    def _check_open(self) -> None:
+        if self._client_closed:
+            reason = f" ({self.close_reason})" if self.close_reason is not None else ""
+            raise ConnectionWrongStateError(
+                f"connection {self.name!r} is closed{reason}; open a new one with broker.connect()"
+            )
+
+    def add_on_close_callback(self, callback: Callable[[Connection, ConnectionClosed], Any]) -> None:
+        """Call ``callback(connection, reason)`` when the connection closes (pika's signature)."""
+        self._on_close.append(callback)
+
+    # -- channels --------------------------------------------------------------------------------
+    def channel(self, channel_number: int | None = None) -> Channel:
+        """Open a new channel (numbers from 1; RabbitMQ allows 2047 per connection by default)."""
+        self._check_open()
+        if channel_number is None:
+            while self._next_channel in self._channels and self._channels[self._next_channel].is_open:
+                self._next_channel += 1
+            channel_number = self._next_channel
+            self._next_channel += 1
+        if not isinstance(channel_number, int) or not 1 <= channel_number <= MAX_CHANNELS:
+            raise ValueError(
+                f"connection {self.name!r}: channel number {channel_number!r} is outside 1..{MAX_CHANNELS} "
+                f"(RabbitMQ's channel_max); let the connection choose one"
+            )
+        existing = self._channels.get(channel_number)
+        if existing is not None and existing.is_open:
+            raise ValueError(f"connection {self.name!r}: channel {channel_number} is already open")
+        channel = Channel(self, channel_number)
+        self._channels[channel_number] = channel
+        self.broker._channel_opened(channel)
+        return channel
+
+    # -- the two doors (override to inject faults) -------------------------------------------------
+    def transmit(self, handler: Callable[..., Any], *args: Any) -> None:
+        """Carry a client-to-broker frame: run ``handler(*args)`` at the broker after ``latency``."""
+        if self.latency:
+            self.sim.call_later(self.latency, handler, *args)
+        else:
+            handler(*args)
+
+    def receive(self, channel: Channel, handler: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Carry a broker-to-client frame: run ``handler(*args)`` on the client after ``latency``."""
+        arrival = self.sim.now + self.latency
+        channel._inbox.append((arrival, handler, args))
+        if not channel._drain_pending:
+            channel._drain_pending = True
+            self.sim.call_at(arrival, channel._drain)
+
+    def lose_publish(self) -> None:
+        """Account for a publish frame a fault layer dropped on its way to the broker."""
+        self.broker._in_transit -= 1
+        self.broker._lost_in_transit += 1
+
+    # -- closing ---------------------------------------------------------------------------------
+    def close(self, reply_code: int = 200, reply_text: str = "Normal shutdown") -> None:
+        """Close every channel and the connection; the broker requeues what they had not acked."""
+        self._check_open()
+        self._close_client_side(ConnectionClosedByClient(reply_code, reply_text))
+        self.transmit(self._close_broker_side)
+
+    def _close_client_side(self, reason: ConnectionClosed) -> None:
+        if self._client_closed:
+            return
+        self._client_closed = True
+        self.close_reason = reason
+        for channel in list(self._channels.values()):
+            channel._connection_closed(reason)
+        for callback in list(self._on_close):
+            try:
+                callback(self, reason)
+            except Exception as error:  # a learner's callback never crashes the simulation
+                self.broker._record_callback_error(f"connection {self.name!r} on_close callback", error)
+
+    def _close_broker_side(self) -> None:
+        if not self._broker_open:
+            return
+        self._broker_open = False
+        for channel in list(self._channels.values()):
+            channel._close_broker_side()
+        self.broker._connection_closed(self)
+
+    def _closed_by_broker(self, error: ConnectionClosedByBroker) -> None:
+        """A hard error (or a restart): the broker closes the connection; the client learns at once."""
+        self._close_broker_side()
+        self._close_client_side(error)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._client_closed else "open"
+        return f"<Connection {self.name!r} {state} channels={len(self.channels)} latency={self.latency:g}>"

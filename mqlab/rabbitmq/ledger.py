@@ -1,0 +1,101 @@
+"""The message ledger: where every published message is, and the two balances that must close.
+
+Publishes (each ``basic_publish`` that left a client)::
+
+    published == in_transit + lost_in_transit + publish_errors + unroutable + returned + routed
+
+Copies (each copy a queue was offered, by a publish or by dead-lettering)::
+
+    routed_copies + dead_letter_copies ==
+        ready + unacked + acked + auto_acked + expired + refused + lost_on_restart
+        + sum(dead_lettered.values()) + sum(dropped.values())
+
+``in_transit`` are publishes still on the network (latency); ``lost_in_transit``
+publishes that arrived at a closed channel or connection (after a channel error or a
+broker restart); ``publish_errors`` publishes the broker refused with a channel error
+(no such exchange, an internal exchange, a bad ``expiration``). ``unacked`` includes
+deliveries still travelling to their consumer.
+``auto_acked`` copies were forgotten by the broker the moment it sent them: if the
+consumer crashed before handling them they are lost, and nothing else records it.
+``dead_lettered`` copies left their queue for a dead-letter exchange; where they
+went is counted again as ``dead_letter_copies`` (zero if the DLX routed nowhere, or
+the cycle rule dropped them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mqlab.rabbitmq.errors import LedgerImbalance
+
+__all__ = ["Ledger"]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A frozen snapshot of the broker's accounts; ``balances`` says whether both equations hold."""
+
+    time: float
+    published: int
+    in_transit: int
+    lost_in_transit: int
+    publish_errors: int
+    unroutable: int
+    returned: int
+    routed: int
+    routed_copies: int
+    dead_letter_copies: int
+    ready: int
+    unacked: int
+    acked: int
+    auto_acked: int
+    expired: int
+    refused: int
+    lost_on_restart: int
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def copies_in(self) -> int:
+        return self.routed_copies + self.dead_letter_copies
+
+    @property
+    def copies_accounted(self) -> int:
+        return (
+            self.ready + self.unacked + self.acked + self.auto_acked + self.expired + self.refused
+            + self.lost_on_restart + sum(self.dead_lettered.values()) + sum(self.dropped.values())
+        )
+
+    @property
+    def publishes_accounted(self) -> int:
+        return (self.in_transit + self.lost_in_transit + self.publish_errors + self.unroutable + self.returned
+                + self.routed)
+
+    def imbalances(self) -> list[str]:
+        """Each equation that does not hold, in words (empty when the ledger balances)."""
+        problems = []
+        if self.published != self.publishes_accounted:
+            problems.append(
+                f"publishes: published={self.published} but in_transit + lost_in_transit + publish_errors + "
+                f"unroutable + "
+                f"returned + routed = {self.publishes_accounted}"
+            )
+        if self.copies_in != self.copies_accounted:
+            problems.append(
+                f"copies: {self.copies_in} copies entered queues but {self.copies_accounted} are accounted for"
+            )
+        return problems
+
+    @property
+    def balances(self) -> bool:
+        """True when every publish and every copy is accounted for."""
+        return not self.imbalances()
+
+    def check(self) -> Ledger:
+        """Return self if the ledger balances; raise :class:`LedgerImbalance` naming the equation otherwise."""
+        problems = self.imbalances()
+        if problems:
+            raise LedgerImbalance(
+                f"the RabbitMQ ledger at t={self.time:g} does not balance: " + "; ".join(problems)
+            )
+        return self

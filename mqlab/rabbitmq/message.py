@@ -1,0 +1,69 @@
+"""A published message and its copies in queues.
+
+A :class:`Message` is what one ``basic_publish`` carried: it is shared by every
+queue the exchange routed it to. Each queue holds an :class:`Entry` of its own
+(its own position, redelivered flag, delivery count and expiry), because a fanout
+copy acknowledged in one queue is still ready in another.
+
+``Message.id`` is the broker's publish sequence number; :func:`message_label`
+makes the ``msg-<n>`` label the trace uses, so a message's journey (published,
+routed, delivered, dead-lettered ...) can be followed through every queue.
+Dead-lettered copies keep the id of the message they came from.
+"""
+
+from __future__ import annotations
+
+from mqlab.rabbitmq.properties import BasicProperties
+
+__all__ = ["Entry", "Message", "message_label"]
+
+
+def message_label(message_id: int) -> str:
+    """The trace label of a message: ``msg-<publish sequence number>``."""
+    return f"msg-{message_id}"
+
+
+class Message:
+    """The immutable content of one publish: exchange, routing key, properties, body.
+
+    ``persistent`` is ``delivery_mode == 2``; ``ttl`` is the per-message TTL in
+    seconds from ``properties.expiration`` (None if absent).
+    """
+
+    __slots__ = ("id", "exchange", "routing_key", "properties", "body", "size", "persistent", "ttl")
+
+    def __init__(self, id: int, exchange: str, routing_key: str, properties: BasicProperties,
+                 body: bytes, persistent: bool, ttl: float | None) -> None:
+        self.id = id
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.properties = properties
+        self.body = body
+        self.size = len(body)
+        self.persistent = persistent
+        self.ttl = ttl
+
+    def __repr__(self) -> str:
+        return f"<Message {message_label(self.id)} {self.exchange!r}/{self.routing_key!r} {self.size} B>"
+
+
+class Entry:
+    """One queue's copy of a message.
+
+    ``seq`` orders copies in their queue (requeued classic copies go back to their
+    place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``);
+    ``expires_at`` is the virtual time the copy expires (None: never).
+    """
+
+    __slots__ = ("message", "seq", "redelivered", "delivery_count", "expires_at", "priority")
+
+    def __init__(self, message: Message, seq: int, expires_at: float | None, priority: int) -> None:
+        self.message = message
+        self.seq = seq
+        self.redelivered = False
+        self.delivery_count = 0
+        self.expires_at = expires_at
+        self.priority = priority
+
+    def __repr__(self) -> str:
+        return f"<Entry {message_label(self.message.id)} seq={self.seq} redelivered={self.redelivered}>"
