@@ -19,7 +19,7 @@ from mqlab.faults.adapter import BrokerEndpoint, Connection, Delivery, DeliveryS
 from mqlab.faults.crash import CrashPoint, CrashSchedule
 from mqlab.faults.errors import ConsumerCrashed, InvalidParameter, PoisonMessage
 from mqlab.faults.ledger import FaultCounts, FaultLedger
-from mqlab.faults.link import Direction, HopFaults, Link, LinkStatistics
+from mqlab.faults.link import Direction, FrameFate, HopFaults, Link, LinkStatistics
 from mqlab.faults.poison import PoisonPredicate
 from mqlab.faults.slow import LatencyProfile
 from mqlab.faults.standin import BrokerLedger, DeadLetter, GenericBroker, HandlerError, StandInConsumer
@@ -37,6 +37,7 @@ __all__ = [
     "Direction",
     "FaultCounts",
     "FaultLedger",
+    "FrameFate",
     "GenericBroker",
     "HandlerError",
     "HopFaults",

@@ -36,7 +36,7 @@ from mqlab.faults.ledger import FaultLedger
 if TYPE_CHECKING:
     from mqlab.sim import Simulation
 
-__all__ = ["Direction", "HopFaults", "Link", "LinkStatistics"]
+__all__ = ["Direction", "FrameFate", "HopFaults", "Link", "LinkStatistics"]
 
 
 class Direction(Enum):
@@ -80,6 +80,24 @@ class HopFaults:
 
 
 @dataclass(frozen=True)
+class FrameFate:
+    """What became of one frame, told to watchers when it is sent.
+
+    ``fate`` is ``"delivered"``, ``"duplicated"`` (delivered twice) or
+    ``"lost"``; ``arrives_at`` is None for a lost frame; ``fault`` names the
+    fault that lost, delayed or duplicated it.
+    """
+
+    sent_at: float
+    direction: Direction
+    kind: str
+    frame_id: object
+    fate: str
+    arrives_at: float | None
+    fault: str | None
+
+
+@dataclass(frozen=True)
 class LinkStatistics:
     """Frames sent and what became of them, per direction (``to_broker_*`` and ``to_client_*``)."""
 
@@ -119,6 +137,11 @@ class Link:
         self._partitions: list[tuple[float, float]] = []
         self._scripted: list[list[Any]] = []  # [direction, kind, remaining, fault name]
         self._counts = {d: [0, 0, 0, 0] for d in Direction}  # sent, delivered, lost, duplicated
+        self._watchers: list[Callable[[FrameFate], None]] = []
+
+    def watch(self, watcher: Callable[[FrameFate], None]) -> None:
+        """Call ``watcher(FrameFate)`` for every frame sent from now on (for protocol diagrams)."""
+        self._watchers.append(watcher)
 
     # -- scheduling faults ----------------------------------------------------
     def partition(self, start: float, duration: float) -> None:
@@ -167,16 +190,29 @@ class Link:
         if fault is not None:
             counts[2] += 1
             self.ledger.lost(fault, kind, id=frame_id, direction=direction.value)
+            if self._watchers:
+                self._tell(FrameFate(sim.now, direction, kind, frame_id, "lost", None, fault))
             return
         delay = hop.latency
+        noted = None
         if applies and hop.delay_probability and rng.random() < hop.delay_probability:
             delay += hop.extra_delay
-            self.ledger.delayed(f"{self.name}.{direction.value}.delay", kind, id=frame_id)
+            noted = f"{self.name}.{direction.value}.delay"
+            self.ledger.delayed(noted, kind, id=frame_id)
         sim.call_later(delay, self._arrive, (direction, kind, frame_id, deliver, args))
+        fate = "delivered"
         if applies and hop.duplicate and rng.random() < hop.duplicate:
             counts[3] += 1
-            self.ledger.duplicated(f"{self.name}.{direction.value}.duplicate", kind, id=frame_id)
+            fate = "duplicated"
+            noted = f"{self.name}.{direction.value}.duplicate"
+            self.ledger.duplicated(noted, kind, id=frame_id)
             sim.call_later(delay, self._arrive, (direction, kind, frame_id, deliver, args))
+        if self._watchers:
+            self._tell(FrameFate(sim.now, direction, kind, frame_id, fate, sim.now + delay, noted))
+
+    def _tell(self, fate: FrameFate) -> None:
+        for watcher in self._watchers:
+            watcher(fate)
 
     def _scripted_fault(self, direction: Direction, kind: str) -> str | None:
         for entry in self._scripted:
