@@ -1,0 +1,242 @@
+"""Time series of a run (or several runs overlaid), with faults and policy actions marked.
+
+Input shapes, from the most to the least specific:
+
+* a :class:`~mqlab.sim.TimeSeries` (``name``, ``times``, ``values``);
+* a sequence of them (one run, several metrics);
+* an object with a ``metrics`` attribute that is a :class:`~mqlab.sim.Metrics`
+  (a :class:`~mqlab.sim.Simulation`, or a scenario result that keeps its
+  simulation's metrics), or a ``series`` attribute or method giving a mapping of
+  name to :class:`TimeSeries` (a scenario result);
+* a mapping ``{run label: any of the above}``: several runs overlaid.
+
+Each metric gets its own row (its own y axis and unit); runs share a colour across
+rows and are toggled together from the legend. With one run, colours tell metrics
+apart instead. :class:`Marker` draws an injected fault (a shaded window, or a line
+at an instant) or a policy action (a dashed line) across every row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mqlab.sim import Metrics, TimeSeries, TraceRecord
+from mqlab.viz.errors import InvalidFigureInput
+from mqlab.viz.palette import BAD, DASHES, MUTED, NEUTRAL, TEMPLATE, color
+
+__all__ = [
+    "MARKER_ACTIONS",
+    "UNITS",
+    "Marker",
+    "collect_series",
+    "markers_from_trace",
+    "timeseries_figure",
+    "unit_of",
+]
+
+UNITS: dict[str, str] = {
+    "latency": "s",
+    "time": "s",
+    "throughput": "messages/s",
+    "rate": "messages/s",
+    "memory": "bytes",
+    "bytes": "bytes",
+    "lag": "records",
+    "offset": "offset",
+    "consumers": "consumers",
+    "errors": "errors",
+    "depth": "messages",
+    "in_flight": "messages",
+    "ready": "messages",
+    "unacked": "messages",
+}
+"""Units by a word in the metric's name (first match wins, in this order); messages otherwise."""
+
+
+def unit_of(name: str) -> str:
+    """The unit of a metric, guessed from a word in its name (see :data:`UNITS`)."""
+    lowered = name.lower()
+    for word, unit in UNITS.items():
+        if word in lowered:
+            return unit
+    return "messages"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Something that happened to a run: a fault (``kind="fault"``) or a policy action (``kind="policy"``).
+
+    ``until`` makes it a window (a partition, a crashed broker) drawn as a shaded band;
+    without it the marker is a vertical line at ``time``. Times are seconds of virtual time.
+    """
+
+    time: float
+    label: str
+    kind: str = "fault"
+    until: float | None = None
+
+
+MARKER_ACTIONS: dict[str, str] = {
+    "partition-start": "fault",
+    "crash": "fault",
+    "crashed": "fault",
+    "restart": "fault",
+    "restarted": "fault",
+    "fault": "fault",
+    "scaled": "policy",
+    "scale_out": "policy",
+    "scale_in": "policy",
+    "throttled": "policy",
+    "circuit_open": "policy",
+    "circuit_closed": "policy",
+    "policy": "policy",
+}
+"""Trace actions that :func:`markers_from_trace` turns into markers, and their kind."""
+
+
+def markers_from_trace(records: Iterable[TraceRecord], actions: Mapping[str, str] | None = None) -> list[Marker]:
+    """Markers for the fault and policy actions in a trace.
+
+    A record whose details carry ``until`` (a link's ``partition-start``) becomes a window.
+    Per-message fault records (``fault:<name> lost``) are not markers: they are counts, and a
+    run with thousands of them would draw a wall; plot them as a metric instead.
+    """
+    table = MARKER_ACTIONS if actions is None else actions
+    found: list[Marker] = []
+    for record in records:
+        kind = table.get(record.action)
+        if kind is None:
+            continue
+        until = record.details.get("until")
+        label = f"{record.actor}: {record.action}"
+        found.append(Marker(record.time, label, kind, until if isinstance(until, (int, float)) else None))
+    return found
+
+
+def _series_of(source: Any) -> list[TimeSeries]:
+    if isinstance(source, TimeSeries):
+        return [source]
+    metrics = getattr(source, "metrics", None)
+    if isinstance(source, Metrics):
+        metrics = source
+    if isinstance(metrics, Metrics):
+        return [metrics.series(name) for name in metrics.names()]
+    series = getattr(source, "series", None)
+    if callable(series) and not isinstance(source, Metrics):
+        series = series()
+    if isinstance(series, Mapping):
+        return [_named(name, s) for name, s in series.items()]
+    if isinstance(source, Sequence) and not isinstance(source, str) and all(
+        isinstance(s, TimeSeries) for s in source
+    ):
+        return list(source)
+    raise InvalidFigureInput(
+        f"cannot draw {type(source).__name__} as time series: pass a TimeSeries, a list of them, a Simulation "
+        "(its metrics), an object with a 'series' mapping, or a dict {run label: one of these}"
+    )
+
+
+def _named(name: str, series: Any) -> TimeSeries:
+    if not isinstance(series, TimeSeries):
+        raise InvalidFigureInput(f"series {name!r} is a {type(series).__name__}, not a mqlab.sim.TimeSeries")
+    return series if series.name == name else TimeSeries(name, series.times, series.values)
+
+
+def collect_series(source: Any) -> dict[str, list[TimeSeries]]:
+    """Normalise any accepted input to ``{run label: [series, ...]}`` (one run is labelled ``""``)."""
+    if isinstance(source, Mapping) and source:
+        if all(isinstance(v, TimeSeries) for v in source.values()):
+            return {"": [_named(name, s) for name, s in source.items()]}
+        return {str(label): _series_of(run) for label, run in source.items()}
+    return {"": _series_of(source)}
+
+
+def _clean(values: Sequence[float]) -> list[float | None]:
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+
+
+def timeseries_figure(
+    source: Any,
+    *,
+    metrics: Sequence[str] | None = None,
+    markers: Sequence[Marker] = (),
+    title: str = "What happened over time",
+    units: Mapping[str, str] | None = None,
+    height_per_row: int = 220,
+) -> go.Figure:
+    """Plot metrics against virtual time, one row per metric, runs overlaid.
+
+    ``metrics`` picks and orders the metrics (default: every metric, in order of first
+    appearance); ``units`` overrides the unit shown on a metric's axis.
+    """
+    runs = collect_series(source)
+    order: list[str] = []
+    for series_list in runs.values():
+        for s in series_list:
+            if s.name not in order:
+                order.append(s.name)
+    if metrics is not None:
+        missing = [m for m in metrics if m not in order]
+        if missing:
+            raise InvalidFigureInput(
+                f"no series called {', '.join(map(repr, missing))}; the input has: {', '.join(order) or 'none'}"
+            )
+        order = list(metrics)
+    if not order:
+        raise InvalidFigureInput("there is nothing to plot: the input holds no time series (was sampling on?)")
+    rows = len(order)
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.3 / rows))
+    several = len(runs) > 1 or next(iter(runs)) != ""
+    for run_index, (label, series_list) in enumerate(runs.items()):
+        by_name = {s.name: s for s in series_list}
+        for row, name in enumerate(order, start=1):
+            s = by_name.get(name)
+            if s is None:
+                continue
+            unit = (units or {}).get(name) or unit_of(name)
+            shade = color(run_index) if several else color(row - 1)
+            fig.add_trace(
+                go.Scatter(
+                    x=list(s.times),
+                    y=_clean(s.values),
+                    mode="lines",
+                    name=label if several else f"{name} ({unit})",
+                    legendgroup=label if several else name,
+                    showlegend=row == 1 or not several,
+                    line={"color": shade, "dash": DASHES[run_index % len(DASHES)] if several else "solid"},
+                    hovertemplate=f"{label + ' · ' if several else ''}{name}: %{{y}} {unit}<br>t=%{{x}} s"
+                    "<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            fig.update_yaxes(title_text=f"{name} ({unit})", row=row, col=1)
+    fig.update_xaxes(title_text="virtual time (s)", row=rows, col=1)
+    for marker in markers:
+        _draw_marker(fig, marker)
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title},
+        height=120 + height_per_row * rows,
+        legend={"title": {"text": "run" if several else "metric"}},
+    )
+    return fig
+
+
+def _draw_marker(fig: go.Figure, marker: Marker) -> None:
+    tint = BAD if marker.kind == "fault" else NEUTRAL if marker.kind == "policy" else MUTED
+    if marker.until is not None and marker.until > marker.time:
+        fig.add_vrect(x0=marker.time, x1=marker.until, fillcolor=tint, opacity=0.12, line_width=0, row="all", col=1)
+    else:
+        fig.add_vline(x=marker.time, line_color=tint, line_dash="dot" if marker.kind == "fault" else "dash",
+                      row="all", col=1)
+    fig.add_annotation(
+        x=marker.time, y=1.0, xref="x", yref="y domain", text=marker.label, showarrow=False,
+        xanchor="left", yanchor="bottom", font={"color": tint, "size": 11},
+    )
