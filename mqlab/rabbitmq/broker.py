@@ -514,7 +514,7 @@ class Broker:
             self.sim.log("broker", "queue_deleted", queue=queue.name, reason=why)
 
     # -- publishing and routing -------------------------------------------------------------------
-    def _publish(self, channel: Channel, exchange_name: str, routing_key: str, properties: BasicProperties,
+    def _publish(self, channel: Channel, exchange_name: str, routing_key: str, properties: BasicProperties | None,
                  body: bytes, mandatory: bool, seq: int) -> None:
         exchange = self._exchanges.get(exchange_name)
         if exchange is None:
@@ -526,18 +526,24 @@ class Broker:
                 f"ACCESS_REFUSED - cannot publish to internal exchange '{exchange_name}' in vhost '{VHOST}'",
                 f"exchange {exchange_name!r} is internal: publish to an exchange bound to it instead",
             )
-        expiration = properties.expiration
-        ttl = None if expiration is None else _parse_expiration(expiration)
+        if properties is None:
+            headers = None
+            ttl = None
+            persistent = False
+        else:
+            headers = properties.headers
+            expiration = properties.expiration
+            ttl = None if expiration is None else _parse_expiration(expiration)
+            persistent = properties.delivery_mode == 2
         self._message_seq += 1
-        message = Message(self._message_seq, exchange_name, routing_key, properties, body,
-                          properties.delivery_mode == 2, ttl)
+        message = Message(self._message_seq, exchange_name, routing_key, properties, body, persistent, ttl)
         sim = self.sim
         if sim.tracing:
             sim.log(channel.actor, "published", msg=message_label(message.id), exchange=exchange_name,
                     routing_key=routing_key, size=message.size, persistent=message.persistent,
                     mandatory=mandatory, seq=seq or None)
-        queues = (exchange.router.route(routing_key, properties.headers) if exchange.simple
-                  else self._route(exchange, routing_key, properties.headers))
+        queues = (exchange.router.route(routing_key, headers) if exchange.simple
+                  else self._route(exchange, routing_key, headers))
         if not queues:
             if mandatory:
                 self._returned += 1
@@ -600,7 +606,8 @@ class Broker:
         queue.dead_lettered[reason] = queue.dead_lettered.get(reason, 0) + 1
         settings = queue.settings
         sim = self.sim
-        properties = dead_letter_properties(message.properties, queue.name, reason, message.exchange,
+        properties = dead_letter_properties(message.properties or BasicProperties(), queue.name, reason,
+                                            message.exchange,
                                             [message.routing_key], sim.now)
         dlx_name = settings.dead_letter_exchange or ""
         if sim.tracing:
@@ -664,11 +671,7 @@ class Broker:
             return (None, None, None)
         tag = channel._take(queue, entry, auto_ack)
         message = entry.message
-        properties = message.properties
-        if entry.delivery_count:
-            headers = dict(properties.headers) if properties.headers else {}
-            headers["x-delivery-count"] = entry.delivery_count
-            properties = properties.copy(headers=headers)
+        properties = message.delivered_properties(entry.delivery_count)
         method = Basic.GetOk(tag, entry.redelivered, message.exchange, message.routing_key, queue.ready)
         return (method, properties, message.body)
 

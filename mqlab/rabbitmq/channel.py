@@ -288,9 +288,7 @@ class Channel:
                     f"basic_publish body must be bytes or str, got {type(body).__name__}; "
                     f"serialise it first, e.g. json.dumps(obj).encode()"
                 )
-        if properties is None:
-            properties = BasicProperties()
-        else:
+        if properties is not None:
             properties = as_properties(properties).copy()
             mode = properties.delivery_mode
             if mode is not None and type(mode) is not int:
@@ -326,12 +324,13 @@ class Channel:
                     f"refused it (x-overflow reject-publish at x-max-length); consume faster or raise the limit",
                 )
 
-    def _arrive_publish_delayed(self, exchange: str, routing_key: str, properties: BasicProperties, body: bytes,
+    def _arrive_publish_delayed(self, exchange: str, routing_key: str, properties: BasicProperties | None,
+                                body: bytes,
                                 mandatory: bool, seq: int) -> None:
         self.broker._in_transit -= 1
         self._arrive_publish(exchange, routing_key, properties, body, mandatory, seq)
 
-    def _arrive_publish(self, exchange: str, routing_key: str, properties: BasicProperties, body: bytes,
+    def _arrive_publish(self, exchange: str, routing_key: str, properties: BasicProperties | None, body: bytes,
                         mandatory: bool, seq: int) -> None:
         if not self._broker_open:
             self.broker._lost_in_transit += 1
@@ -347,7 +346,7 @@ class Channel:
 
     def _send_return(self, message: Any) -> None:
         method = Basic.Return(312, "NO_ROUTE", message.exchange, message.routing_key)
-        self.connection.receive(self, self._on_return, (method, message.properties, message.body))
+        self.connection.receive(self, self._on_return, (method, message.delivered_properties(), message.body))
         self._blocking_outcome = (True, True)
 
     def _on_return(self, method: Basic.Return, properties: BasicProperties, body: bytes) -> None:
@@ -505,17 +504,11 @@ class Channel:
             self._unacked[tag] = (entry, queue, consumer)
             consumer.unacked += 1
             queue.unacked += 1
-        properties = message.properties
-        if entry.delivery_count:
-            headers = dict(properties.headers) if properties.headers else {}
-            headers["x-delivery-count"] = entry.delivery_count
-            properties = properties.copy(headers=headers)
         sim = self.sim
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
                     consumer=consumer.tag, delivery_tag=tag, channel=self.actor, auto_ack=consumer.auto_ack)
-        method = Basic.Deliver(consumer.tag, tag, redelivered, message.exchange, message.routing_key)
-        self.connection.receive(self, consumer.on_delivery, (method, properties, message.body))
+        self.connection.receive(self, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message))
 
     def _take(self, queue: Queue, entry: Entry, auto_ack: bool) -> int:
         """Broker side of ``basic_get``: a delivery tag for ``entry`` (unacked unless ``auto_ack``)."""

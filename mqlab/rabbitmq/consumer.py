@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mqlab.rabbitmq.message import Message
+from mqlab.rabbitmq.properties import Basic
+
 if TYPE_CHECKING:
     from mqlab.rabbitmq.channel import Channel
     from mqlab.rabbitmq.queue import Queue
@@ -50,19 +53,23 @@ class Consumer:
         channel = self.channel
         return not channel._global_prefetch or len(channel._unacked) < channel._global_prefetch
 
-    def on_delivery(self, method: Any, properties: Any, body: bytes) -> None:
+    def on_delivery(self, delivery_tag: int, redelivered: bool, delivery_count: int, message: Message) -> None:
         """Client side: a delivery arrived; run the learner's callback, recording what it raises."""
         channel = self.channel
         if channel._client_closed:
             return  # the broker requeues it (or, with auto-ack, it is lost: the lesson of auto-ack)
         if self.cancelled:
             if not self.auto_ack:
-                channel._requeue_after_cancel(method.delivery_tag)
+                channel._requeue_after_cancel(delivery_tag)
             return
+        method = Basic.Deliver(self.tag, delivery_tag, redelivered, message.exchange, message.routing_key)
+        properties = message.properties
+        if properties is None or delivery_count:
+            properties = message.delivered_properties(delivery_count)
         try:
-            self.callback(channel, method, properties, body)
+            self.callback(channel, method, properties, message.body)
         except Exception as error:  # a learner's callback never crashes the simulation
-            channel._callback_failed(self.tag, method.delivery_tag, error)
+            channel._callback_failed(self.tag, delivery_tag, error)
 
     def __repr__(self) -> str:
         state = "cancelled" if self.cancelled else "active"

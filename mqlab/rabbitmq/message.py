@@ -13,7 +13,7 @@ Dead-lettered copies keep the id of the message they came from.
 
 from __future__ import annotations
 
-from mqlab.rabbitmq.properties import BasicProperties
+from mqlab.rabbitmq.properties import BasicProperties, empty_properties
 
 __all__ = ["Entry", "Message", "message_label"]
 
@@ -26,13 +26,15 @@ def message_label(message_id: int) -> str:
 class Message:
     """The immutable content of one publish: exchange, routing key, properties, body.
 
-    ``persistent`` is ``delivery_mode == 2``; ``ttl`` is the per-message TTL in
-    seconds from ``properties.expiration`` (None if absent).
+    ``properties`` is None when the publisher sent none (each delivery then gets a
+    fresh empty :class:`BasicProperties`, as pika decodes one per frame). ``persistent``
+    is ``delivery_mode == 2``; ``ttl`` is the per-message TTL in seconds from
+    ``properties.expiration`` (None if absent).
     """
 
     __slots__ = ("id", "exchange", "routing_key", "properties", "body", "size", "persistent", "ttl")
 
-    def __init__(self, id: int, exchange: str, routing_key: str, properties: BasicProperties,
+    def __init__(self, id: int, exchange: str, routing_key: str, properties: BasicProperties | None,
                  body: bytes, persistent: bool, ttl: float | None) -> None:
         self.id = id
         self.exchange = exchange
@@ -42,6 +44,17 @@ class Message:
         self.size = len(body)
         self.persistent = persistent
         self.ttl = ttl
+
+    def delivered_properties(self, delivery_count: int = 0) -> BasicProperties:
+        """The properties a consumer receives: a fresh object, with ``x-delivery-count`` once returned."""
+        properties = self.properties
+        if properties is None:
+            properties = empty_properties()
+        if delivery_count:
+            headers = dict(properties.headers) if properties.headers else {}
+            headers["x-delivery-count"] = delivery_count
+            return properties.copy(headers=headers)
+        return properties
 
     def __repr__(self) -> str:
         return f"<Message {message_label(self.id)} {self.exchange!r}/{self.routing_key!r} {self.size} B>"

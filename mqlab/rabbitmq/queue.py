@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 __all__ = ["Queue"]
 
 
+def _priority(message: Message, max_priority: int) -> int:
+    properties = message.properties
+    priority = properties.priority if properties is not None else None
+    return min(max(priority or 0, 0), max_priority)
+
+
 class Queue:
     """One queue of the broker. Created by ``queue_declare``; learners read it through statistics."""
 
@@ -162,7 +168,7 @@ class Queue:
             message,
             self._seq,
             None if ttl is None else sim.now + ttl,
-            0 if not self._max_priority else min(max(message.properties.priority or 0, 0), self._max_priority),
+            0 if not self._max_priority else _priority(message, self._max_priority),
         )
         if sim.tracing:
             sim.log(self.actor, "enqueued", msg=message_label(message.id), ready=len(ready) + 1)
