@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rmq_support import World, make_world  # noqa: E402
+from rmq_support import World, make_world
 
 
 @pytest.fixture
