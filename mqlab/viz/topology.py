@@ -127,9 +127,9 @@ def layout_positions(topology: Topology) -> dict[str, tuple[float, float]]:
                     f"edge {e.source!r} -> {e.target!r} names node {end!r}, which is not in the topology's nodes; "
                     "add a Node for it"
                 )
-    forward = [e for e in topology.edges if e.kind in FORWARD_EDGES and e.source != e.target]
+    forward = _without_back_edges(ids, [e for e in topology.edges if e.kind in FORWARD_EDGES])
     column = dict.fromkeys(ids, 0)
-    for _ in range(len(ids)):  # longest path by relaxation; bounded so a cycle cannot loop forever
+    for _ in range(len(ids)):  # longest path by relaxation over an acyclic edge set
         changed = False
         for e in forward:
             if column[e.target] < column[e.source] + 1:
@@ -156,6 +156,35 @@ def layout_positions(topology: Topology) -> dict[str, tuple[float, float]]:
         for i, node_id in enumerate(ordered):
             row[node_id] = i - middle
     return {node_id: (float(column[node_id]), -row[node_id] + 0.0) for node_id in ids}
+
+
+def _without_back_edges(ids: list[str], edges: list[Edge]) -> list[Edge]:
+    """Drop self-loops and the edges that close a cycle (found by a depth-first walk in node order)."""
+    out: dict[str, list[Edge]] = {node_id: [] for node_id in ids}
+    for e in edges:
+        if e.source != e.target:
+            out[e.source].append(e)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    back: set[int] = set()
+    for root in ids:
+        if root in state:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        state[root] = 1
+        while stack:
+            node_id, i = stack[-1]
+            if i < len(out[node_id]):
+                stack[-1] = (node_id, i + 1)
+                e = out[node_id][i]
+                if state.get(e.target) == 1:
+                    back.add(id(e))
+                elif e.target not in state:
+                    state[e.target] = 1
+                    stack.append((e.target, 0))
+            else:
+                state[node_id] = 2
+                stack.pop()
+    return [e for e in edges if e.source != e.target and id(e) not in back]
 
 
 def topology_figure(topology: Topology, *, height: int | None = None) -> go.Figure:
