@@ -511,15 +511,34 @@ class SQSClient:
         queue = self._queue(QueueUrl, op)
         self._batch_entries(op, Entries, "SendMessageBatch")
         total = 0
-        for entry in Entries:
+        prepared_entries: list[tuple[str, Any]] = []
+        plain = not queue.fifo
+        for index, entry in enumerate(Entries):
             body = entry.get("MessageBody", _MISSING)
-            if type(body) is str:
-                total += len(body.encode())
-            for name, value in (entry.get("MessageAttributes") or {}).items():
-                if isinstance(value, Mapping):
-                    total += len(str(name).encode()) + len(str(value.get("DataType", "")).encode())
-                    raw = value.get("StringValue", value.get("BinaryValue", b""))
-                    total += len(raw.encode() if isinstance(raw, str) else bytes(raw or b""))
+            try:
+                if plain and type(body) is str and len(entry) == 2:  # {"Id", "MessageBody"} to a standard queue
+                    check_body(body, op)
+                    encoded = body.encode()
+                    size = len(encoded)
+                    if size > queue.config.maximum_message_size:
+                        raise InvalidParameterValue(
+                            f"One or more parameters are invalid. Reason: Message must be shorter than "
+                            f"{queue.config.maximum_message_size} bytes. (This one is {size} bytes.)",
+                            op,
+                        )
+                    prepared: Any = (body, body_md5(encoded), size, None, None, None, None, None)
+                else:
+                    prepared = self._prepare(
+                        queue, op, body, entry.get("DelaySeconds"), entry.get("MessageAttributes"),
+                        entry.get("MessageSystemAttributes"), entry.get("MessageDeduplicationId"),
+                        entry.get("MessageGroupId"), f"Entries[{index}].",
+                    )
+                total += prepared[2]
+            except ClientError as error:
+                prepared = error
+                if type(body) is str:
+                    total += len(body.encode())
+            prepared_entries.append((entry["Id"], prepared))
         if total > self._service.max_message_size:
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {self._service.max_message_size} bytes. You have sent {total} "
@@ -528,18 +547,14 @@ class SQSClient:
             )
         successful: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
-        for index, entry in enumerate(Entries):
-            prefix = f"Entries[{index}]."
-            try:
-                prepared = self._prepare(
-                    queue, op, entry.get("MessageBody", _MISSING), entry.get("DelaySeconds"),
-                    entry.get("MessageAttributes"), entry.get("MessageSystemAttributes"),
-                    entry.get("MessageDeduplicationId"), entry.get("MessageGroupId"), prefix,
-                )
-            except ClientError as error:
-                failed.append(self._failure(entry["Id"], error))
-                continue
-            successful.append({"Id": entry["Id"], **self._send_prepared(queue, prepared)})
+        send = self._send_prepared
+        for entry_id, prepared in prepared_entries:
+            if isinstance(prepared, ClientError):
+                failed.append(self._failure(entry_id, prepared))
+            else:
+                result = send(queue, prepared)
+                result["Id"] = entry_id
+                successful.append(result)
         queue.cost.record(op, total)
         return {"Successful": successful, "Failed": failed, **_meta()}
 
@@ -639,15 +654,16 @@ class SQSClient:
 
     def _system_attributes(self, queue: Queue, message: Message, names: tuple[str, ...]) -> dict[str, str]:
         values: dict[str, str] = {}
+        epoch = self._service.epoch
         for name in names:
             if name == "SenderId":
                 values[name] = f"AIDA{self._service.account_id}MQLAB"
             elif name == "SentTimestamp":
-                values[name] = str(message.sent_ms)
+                values[name] = str(int((epoch + message.sent_at) * 1000))
             elif name == "ApproximateReceiveCount":
                 values[name] = str(message.receive_count)
             elif name == "ApproximateFirstReceiveTimestamp":
-                values[name] = str(message.first_receive_ms)
+                values[name] = str(int((epoch + message.first_receive_at) * 1000))
             elif name == "SequenceNumber" and message.sequence_number is not None:
                 values[name] = message.sequence_number
             elif name == "MessageDeduplicationId" and queue.fifo and message.dedup_id is not None:
@@ -683,6 +699,16 @@ class SQSClient:
         this is a long poll: every server is asked, but plain code cannot wait,
         so it returns at once. Use :meth:`receive_message_event` in a process to wait.
         """
+        if (AttributeNames is None and MessageSystemAttributeNames is None and MessageAttributeNames is None
+                and VisibilityTimeout is None and ReceiveRequestAttemptId is None
+                and (MaxNumberOfMessages is None or (type(MaxNumberOfMessages) is int and 1 <= MaxNumberOfMessages <= 10))
+                and (WaitTimeSeconds is None or (type(WaitTimeSeconds) is int and 0 <= WaitTimeSeconds <= 20))):
+            # The common case, kept short: no attributes asked for, every value in range.
+            queue = self._by_url.get(QueueUrl) or self._queue(QueueUrl, "ReceiveMessage")
+            config = queue.config
+            wait = config.receive_wait_time if WaitTimeSeconds is None else WaitTimeSeconds
+            messages = queue.receive(MaxNumberOfMessages or 1, config.visibility_timeout, short_poll=wait == 0)
+            return self._respond(queue, messages, (), None)
         queue, count, visibility, wait, system, user, attempt = self._receive_args(
             QueueUrl, AttributeNames, MessageSystemAttributeNames, MessageAttributeNames, MaxNumberOfMessages,
             VisibilityTimeout, WaitTimeSeconds, ReceiveRequestAttemptId)

@@ -63,8 +63,8 @@ FINAL_STATES = frozenset({S.DELETED, S.MOVED_TO_DLQ, S.MOVED_OUT, S.EXPIRED, S.P
 class Message:
     """A message stored in one queue.
 
-    ``seq`` orders messages within their queue (send order); ``sent_ms`` is the
-    ``SentTimestamp`` (epoch milliseconds) and ``enqueued_at`` the virtual time
+    ``seq`` orders messages within their queue (send order); ``sent_at`` is the
+    virtual time of the send (``SentTimestamp``) and ``enqueued_at`` the virtual time
     retention counts from. ``receive_count`` is ``ApproximateReceiveCount``;
     ``handle`` is the receipt handle of the latest receive and
     ``received_at`` its virtual time (the 12-hour visibility cap counts from it).
@@ -76,7 +76,7 @@ class Message:
         "body",
         "body_md5",
         "dedup_id",
-        "first_receive_ms",
+        "first_receive_at",
         "group_id",
         "handle",
         "message_id",
@@ -86,7 +86,7 @@ class Message:
         "receive_count",
         "seq",
         "sequence_number",
-        "sent_ms",
+        "sent_at",
         "size",
         "source_arn",
         "state",
@@ -101,7 +101,7 @@ class Message:
         body: str,
         body_md5: str,
         size: int,
-        sent_ms: int,
+        sent_at: float,
         enqueued_at: float,
         state: MessageState,
         visible_at: float,
@@ -116,7 +116,7 @@ class Message:
         self.body = body
         self.body_md5 = body_md5
         self.size = size
-        self.sent_ms = sent_ms
+        self.sent_at = sent_at
         self.enqueued_at = enqueued_at
         self.state = state
         self.visible_at = visible_at
@@ -126,7 +126,7 @@ class Message:
         self.dedup_id = dedup_id
         self.sequence_number = sequence_number
         self.receive_count = 0
-        self.first_receive_ms: int | None = None
+        self.first_receive_at = 0.0
         self.received_at = 0.0
         self.handle: str | None = None
         self.old_handles: list[str] | None = None

@@ -40,6 +40,10 @@ timeout expiring, retention expiring) are applied at their instant by one
 kernel timer per queue, and again (idempotently) at the start of every call.
 A queue that still holds messages therefore keeps ``sim.run()`` going until
 they expire, as the real service would keep them; use ``run(until=...)``.
+The timer is not cancelled when the last message is deleted (that would cost
+two agenda entries per message); it may fire once more at a deadline that no
+longer matters, which changes nothing but the clock at the end of a ``run()``
+without ``until``.
 
 Hooks: :meth:`Queue.send`, :meth:`Queue.receive`, :meth:`Queue.delete` and
 :meth:`Queue.change_visibility` are the paths a fault-injection layer wraps.
@@ -137,6 +141,7 @@ class Queue:
         self._waiters: deque[Waiter] = deque()
         self._timer: Handle | None = None
         self._timer_at = _INF
+        self._compact_at = 4096
         if self.fifo:
             self.dedup = DeduplicationWindow()
             self.sequence_numbers = SequenceNumbers(self.rng)
@@ -242,11 +247,30 @@ class Queue:
         if when != _INF and not self.deleted:
             self._timer = self.sim.call_at(max(when, self.sim.now), self._on_timer)
 
+    def _arm_at(self, when: float) -> None:
+        """Hot path: move the timer earlier, to ``when`` (callers check ``when < self._timer_at``)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        now = self.sim.now
+        self._timer = self.sim.call_at(when if when >= now else now, self._on_timer)
+
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = _INF
         self.advance(self.sim.now)
         self._arm()
+
+    def _compact(self) -> None:
+        """Drop dead entries (deleted messages) from the timer structures; amortised O(1) per delete."""
+        self._visibility = [e for e in self._visibility
+                            if e[2].state is IN_FLIGHT and e[2].receive_count == e[3] and e[2].visible_at == e[0]]
+        heapq.heapify(self._visibility)
+        self._retention = deque(m for m in self._retention if not m.is_final)
+        if not self.fifo:
+            self._ready = deque(m for m in self._ready if m.state is VISIBLE)
+        live = self.n_visible + self.n_in_flight + self.n_delayed
+        self._compact_at = max(4096, 4 * live)
 
     def _idle_check(self) -> None:
         """When the queue holds nothing, drop its timer so a finished run does not wait on stale deadlines."""
@@ -367,7 +391,7 @@ class Queue:
             body,
             body_md5,
             size,
-            service.now_ms(),
+            now,
             now,
             DELAYED if delay else VISIBLE,
             now + delay,
@@ -400,7 +424,7 @@ class Queue:
             self.n_delayed += 1
             heapq.heappush(self._delays, (now + delay, next(self._serial), message))
             if now + delay < self._timer_at:
-                self._arm()
+                self._arm_at(now + delay)
         else:
             message.state = VISIBLE
             self.n_visible += 1
@@ -411,8 +435,9 @@ class Queue:
             heapq.heappush(self._late_retention, (message.enqueued_at, next(self._serial), message))
         else:
             retention.append(message)
-        if message.enqueued_at + self.config.retention_period < self._timer_at:
-            self._arm()
+        expires = message.enqueued_at + self.config.retention_period
+        if expires < self._timer_at:
+            self._arm_at(expires)
         if message.state is VISIBLE and self._waiters:
             self._serve_waiters()
 
@@ -514,7 +539,7 @@ class Queue:
         count = message.receive_count + 1
         message.receive_count = count
         if count == 1:
-            message.first_receive_ms = self.service.now_ms()
+            message.first_receive_at = now
         handle = f"{self._handle_prefix}{message.seq:x}.{count:x}"
         old = message.handle
         if old is not None:
@@ -534,7 +559,7 @@ class Queue:
         self.deliveries += 1
         heapq.heappush(self._visibility, (when, next(self._serial), message, count))
         if when < self._timer_at:
-            self._arm()
+            self._arm_at(when)
         sim = self.sim
         if sim.tracing:
             sim.log(self.actor, "received", message_id=message.message_id, receive_count=count,
@@ -652,8 +677,8 @@ class Queue:
         self.deleted_count += 1
         if sim.tracing:
             sim.log(self.actor, "deleted", message_id=message.message_id, receive_count=message.receive_count)
-        if self._timer is not None and self.n_visible + self.n_in_flight + self.n_delayed == 0:
-            self._idle_check()
+        if len(self._visibility) > self._compact_at:
+            self._compact()
         return "deleted"
 
     def change_visibility(self, handle: str, visibility_timeout: int,
@@ -692,8 +717,8 @@ class Queue:
             self._make_visible_again(message)
         else:
             heapq.heappush(self._visibility, (when, next(self._serial), message, message.receive_count))
-            if when < self._timer_at or self._timer is None:
-                self._arm()
+            if when < self._timer_at:
+                self._arm_at(when)
         return True
 
     # -- whole-queue operations ----------------------------------------------------------------------------

@@ -286,7 +286,7 @@ class SQS:
             message.body,
             message.body_md5,
             message.size,
-            message.sent_ms,
+            message.sent_at,
             message.enqueued_at if not source.fifo else self.sim.now,
             MessageState.VISIBLE,
             self.sim.now,
@@ -296,7 +296,7 @@ class SQS:
             message.message_id if source.fifo else message.dedup_id,
         )
         copy.receive_count = message.receive_count
-        copy.first_receive_ms = message.first_receive_ms
+        copy.first_receive_at = message.first_receive_at
         copy.source_arn = source.arn
         source._leave(message, MessageState.MOVED_TO_DLQ)
         source.moved_to_dlq += 1
@@ -393,7 +393,7 @@ class SQS:
             message.body,
             message.body_md5,
             message.size,
-            self.now_ms(),
+            self.sim.now,
             self.sim.now,
             MessageState.VISIBLE,
             self.sim.now,
