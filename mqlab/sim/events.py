@@ -95,7 +95,8 @@ class Event:
             )
         self._ok = True
         self._value = value
-        self.sim._push(self.sim.now, _process_event, self)
+        sim = self.sim
+        heappush(sim._agenda, [sim.now, next(sim._serial), _process_event, self])
         return self
 
     def fail(self, exception: BaseException) -> Event:
@@ -112,7 +113,8 @@ class Event:
             raise TypeError(f"fail() needs an exception instance, got {exception!r}")
         self._ok = False
         self._value = exception
-        self.sim._push(self.sim.now, _process_event, self)
+        sim = self.sim
+        heappush(sim._agenda, [sim.now, next(sim._serial), _process_event, self])
         return self
 
     def add_callback(self, callback: Callback) -> None:
@@ -205,6 +207,21 @@ class Timeout(Event):
         return f"<Timeout at t={self._when:g}>"
 
 
+class _Start:
+    """What a new process waits for: nothing, its first step at the instant it was created."""
+
+    __slots__ = ()
+    _ok = True
+    _value = None
+
+
+_START = _Start()
+
+
+def _cancelled(argument: Any) -> None:
+    """What a cancelled agenda entry runs: nothing (see :meth:`Handle.cancel`)."""
+
+
 class Process(Event):
     """A generator function running in virtual time.
 
@@ -212,6 +229,16 @@ class Process(Event):
     is processed. If the event failed, the exception is thrown into the generator
     at the ``yield``. The process itself is an event that succeeds with the
     generator's return value or fails with the exception that escaped it.
+
+    How a process waits (the kernel's hot path):
+
+    * for a :class:`Timeout` (and for its first step), it puts its own agenda
+      entry ``[when, serial, process, timeout]`` on the agenda and keeps that
+      entry in ``_target``; :meth:`Simulation.run` resumes such entries inline,
+      without a call. An interrupt cancels the entry, so it can never resume
+      the process at the wrong ``yield``;
+    * for any other event, it appends ``_resume_cb`` to the event's callbacks and
+      keeps the event in ``_target``; an interrupt removes the callback.
     """
 
     __slots__ = ("_generator", "_resume_cb", "_target", "name")
@@ -226,12 +253,10 @@ class Process(Event):
         self._generator: ProcessGenerator | None = generator
         self.name = name or getattr(generator, "__qualname__", None) or repr(generator)
         self._resume_cb = self._resume
-        self._target: Event | None = None
-        start = Event(sim)
-        start._ok = True
-        start._value = None
-        start.callbacks = [self._resume_cb]
-        sim._push(sim.now, _process_event, start)
+        # The first step runs at this instant, after what is already scheduled for it.
+        entry = [sim.now, next(sim._serial), self if self.__class__ is Process else self._resume_cb, _START]
+        self._target: Event | list[Any] | None = entry
+        heappush(sim._agenda, entry)
 
     @property
     def is_alive(self) -> bool:
@@ -241,7 +266,11 @@ class Process(Event):
     @property
     def target(self) -> Event | None:
         """The event the process is waiting for, if any."""
-        return self._target
+        target = self._target
+        if target.__class__ is list:  # an agenda entry: waiting for a timeout, or to start
+            target = target[3]  # type: ignore[index]
+            return None if target is _START else target
+        return target  # type: ignore[return-value]
 
     def interrupt(self, cause: object = None) -> None:
         """Throw :class:`Interrupt` (carrying ``cause``) into the process at this instant.
@@ -251,15 +280,19 @@ class Process(Event):
         """
         if self._generator is None:
             raise RuntimeError(f"process {self.name!r} has finished and cannot be interrupted")
-        self.sim._push(self.sim.now, _deliver_interrupt, (self, cause))
+        sim = self.sim
+        heappush(sim._agenda, [sim.now, next(sim._serial), _deliver_interrupt, (self, cause)])
 
     def _resume(self, event: Event) -> None:
-        sim = self.sim
+        """Resume the generator with ``event``'s outcome, then wait for what it yields next.
+
+        :meth:`Simulation.run` has an inline copy of the common case (a process
+        resumed by a timeout that yields a fresh timeout); this is the general path.
+        """
         generator = self._generator
-        if generator is None:  # interrupted after it finished at the same instant
+        if generator is None:  # finished (say, interrupted) before this callback ran
             return
-        if event.__class__ is Timeout and event is not self._target:
-            return  # a stale agenda entry: the process was interrupted while waiting for it
+        sim = self.sim
         sim.active_process = self
         while True:
             try:
@@ -268,52 +301,65 @@ class Process(Event):
                 else:
                     event._defused = True
                     target = generator.throw(event._value)
-            except StopIteration as stop:
-                self._generator = None
-                self._target = None
-                self._ok = True
-                self._value = stop.value
-                sim._push(sim.now, _process_event, self)
+            except BaseException as error:  # StopIteration included: the generator returned
+                self._finish(error)
                 break
-            except BaseException as error:  # the process failed: the failure is its value
-                self._generator = None
-                self._target = None
-                self._ok = False
-                self._value = error
-                _add_note(error, f"raised by process {self.name!r} at t={sim.now:g}")
-                sim._push(sim.now, _process_event, self)
+            event = self._wait(target)  # type: ignore[assignment]
+            if event is None:
                 break
-            if target.__class__ is Timeout:
-                # Fast path: the agenda entry resumes this process directly.
-                when = target._when  # type: ignore[attr-defined]
-                if when >= sim.now:
-                    if target._waited:  # type: ignore[attr-defined]
-                        heappush(sim._agenda, [when, next(sim._serial), self._resume_cb, target])
-                    else:
-                        target._waited = True  # type: ignore[attr-defined]
-                        heappush(sim._agenda, [when, target._serial, self._resume_cb, target])  # type: ignore[attr-defined]
-                    self._target = target
-                    sim.active_process = None
-                    return
-                event = target  # its instant has passed: resume with its value at once
-                continue
-            try:
-                callbacks = target.callbacks
-            except AttributeError:
-                error = InvalidYield(
-                    f"process {self.name!r} yielded {target!r}, which is not an event; "
-                    f"yield sim.timeout(seconds), an event, or another process"
-                )
-                event = Event(sim)
-                event._ok = False
-                event._value = error
-                continue  # throw the error into the generator so its traceback points at the yield
-            if callbacks is not None:
-                callbacks.append(self._resume_cb)
-                self._target = target
-                break
-            event = target  # already processed: resume with its outcome at once
         sim.active_process = None
+
+    def _wait(self, target: Any) -> Event | None:
+        """Arrange to be resumed when ``target`` is processed.
+
+        Returns ``None`` once the process is waiting, or the event to resume it
+        with at once: ``target`` itself if it was already processed, or a failed
+        event carrying :class:`InvalidYield` if ``target`` is not an event.
+        """
+        sim = self.sim
+        if target.__class__ is Timeout:
+            when = target._when
+            if when < sim.now:
+                return target  # its instant has passed: resume with its value at once
+            if target._waited:  # shared with another waiter: an entry of its own
+                serial = next(sim._serial)
+            else:  # the first waiter keeps the serial drawn at creation (creation order)
+                target._waited = True
+                serial = target._serial
+            entry = [when, serial, self if self.__class__ is Process else self._resume_cb, target]
+            self._target = entry
+            heappush(sim._agenda, entry)
+            return None
+        try:
+            callbacks = target.callbacks
+        except AttributeError:
+            error = InvalidYield(
+                f"process {self.name!r} yielded {target!r}, which is not an event; "
+                f"yield sim.timeout(seconds), an event, or another process"
+            )
+            event = Event(sim)
+            event._ok = False
+            event._value = error
+            return event  # thrown into the generator, so its traceback points at the yield
+        if callbacks is None:
+            return target  # type: ignore[no-any-return]  # already processed: resume at once
+        callbacks.append(self._resume_cb)
+        self._target = target
+        return None
+
+    def _finish(self, error: BaseException) -> None:
+        """The generator has ended: succeed with its return value, or fail with what escaped it."""
+        sim = self.sim
+        self._generator = None
+        self._target = None
+        if isinstance(error, StopIteration):
+            self._ok = True
+            self._value = error.value
+        else:
+            self._ok = False
+            self._value = error
+            _add_note(error, f"raised by process {self.name!r} at t={sim.now:g}")
+        heappush(sim._agenda, [sim.now, next(sim._serial), _process_event, self])
 
     def __repr__(self) -> str:
         return f"<Process {self.name} {'alive' if self._generator is not None else 'finished'}>"
@@ -324,9 +370,12 @@ def _deliver_interrupt(arg: tuple[Process, object]) -> None:
     if process._generator is None:
         return
     target = process._target
-    if target is not None and target.__class__ is not Timeout and target.callbacks is not None:
+    if target.__class__ is list:  # waiting on the agenda: cancel that entry
+        target[2] = _cancelled  # type: ignore[index]
+        target[3] = None  # type: ignore[index]
+    elif target is not None and target.callbacks is not None:  # type: ignore[union-attr]
         with contextlib.suppress(ValueError):
-            target.callbacks.remove(process._resume_cb)
+            target.callbacks.remove(process._resume_cb)  # type: ignore[union-attr]
     process._target = None
     signal = Event(process.sim)
     signal._ok = False

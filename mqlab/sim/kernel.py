@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mqlab.sim.errors import BudgetExceeded, SchedulingError
-from mqlab.sim.events import AllOf, AnyOf, Event, Process, ProcessGenerator, Timeout
+from mqlab.sim.events import AllOf, AnyOf, Event, Process, ProcessGenerator, Timeout, _cancelled
 from mqlab.sim.metrics import Metrics
 from mqlab.sim.trace import Trace
 
@@ -28,10 +28,6 @@ DEFAULT_MAX_EVENTS = 5_000_000
 """Events one call of :meth:`Simulation.run` may process before it stops (a few seconds of work)."""
 
 _INF = math.inf
-
-
-def _cancelled(argument: Any) -> None:
-    """What a cancelled handle's agenda entry runs: nothing."""
 
 
 def _call_no_args(callback: Callable[[], Any]) -> None:
@@ -207,14 +203,19 @@ class Simulation:
 
     def step(self) -> bool:
         """Process the next entry. Returns False if there was nothing to do."""
-        if not self._agenda:
+        agenda = self._agenda
+        if not agenda:
             return False
-        if self.horizon is not None and self._agenda[0][0] > self.horizon:
-            self._horizon_exceeded(self._agenda[0][0])
-        entry = heapq.heappop(self._agenda)
+        if self.horizon is not None and agenda[0][0] > self.horizon:
+            self._horizon_exceeded(agenda[0][0])
+        entry = heapq.heappop(agenda)
         self.now = entry[0]
         self.events_processed += 1
-        entry[2](entry[3])
+        function = entry[2]
+        if function.__class__ is Process:  # a process waiting for a timeout (see Process)
+            function._resume(entry[3])
+        else:
+            function(entry[3])
         return True
 
     def run(self, until: float | Event | None = None) -> Any:
@@ -245,19 +246,46 @@ class Simulation:
         limit = min(limit, horizon)
         agenda = self._agenda
         pop = heapq.heappop
+        push = heapq.heappush
         budget = self.max_events
         done = 0
         try:
-            while agenda:
+            while True:
+                if not agenda:
+                    break
                 entry = pop(agenda)
                 when = entry[0]
                 if when > limit:
-                    heapq.heappush(agenda, entry)
+                    push(agenda, entry)
                     if when > horizon and (until is None or stop_event is not None or until > horizon):
                         self._horizon_exceeded(when)
                     break
                 self.now = when
-                entry[2](entry[3])
+                process = entry[2]
+                if process.__class__ is Process:
+                    # A process waiting for a timeout (or to start): the common case of
+                    # Process._resume, inline to save a call per event. It resumes the
+                    # generator with the timeout's value; if the generator yields a fresh
+                    # timeout, the process goes straight back on the agenda with the
+                    # timeout's own serial (creation order), else Process._wait and
+                    # Process._resume take over.
+                    self.active_process = process
+                    try:
+                        target = process._generator.send(entry[3]._value)
+                    except BaseException as error:  # StopIteration included: it returned
+                        process._finish(error)
+                    else:
+                        if target.__class__ is Timeout and not target._waited and target._when >= when:
+                            target._waited = True
+                            process._target = entry = [target._when, target._serial, process, target]
+                            push(agenda, entry)
+                        else:
+                            event = process._wait(target)
+                            if event is not None:
+                                process._resume(event)
+                    self.active_process = None
+                else:
+                    process(entry[3])
                 done += 1
                 if reached[0]:
                     break
