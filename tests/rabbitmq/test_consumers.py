@@ -76,7 +76,7 @@ def test_global_qos_limits_the_channel(world):
     r1, r2 = Recorder(ack=False), Recorder(ack=False)
     ch.basic_consume("q1", r1)
     ch.basic_consume("q2", r2)
-    for i in range(4):
+    for _i in range(4):
         ch.basic_publish("", "q1", b"a")
         ch.basic_publish("", "q2", b"b")
     world.sim.run()
@@ -213,7 +213,7 @@ def test_single_active_consumer(world):
     first, second = Recorder(), Recorder()
     ch.basic_consume("q", first, consumer_tag="first")
     ch.basic_consume("q", second, consumer_tag="second")
-    for i in range(3):
+    for _i in range(3):
         ch.basic_publish("", "q", b"a")
     world.sim.run()
     ch.basic_cancel("first")
@@ -286,7 +286,7 @@ def test_consume_generator_in_a_kernel_process(world):
 
     def worker():
         for event in ch.consume("q", inactivity_timeout=5.0):
-            method, properties, body = yield event
+            method, _properties, body = yield event
             if method is None:
                 log.append(("idle", sim.now))
                 break

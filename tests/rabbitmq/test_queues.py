@@ -156,7 +156,7 @@ def test_reject_publish_dlx_dead_letters_the_refused(world):
                                      "x-dead-letter-exchange": "dlx"})
     ch.basic_publish("", "q", b"1")
     ch.basic_publish("", "q", b"2")
-    method, props, body = ch.basic_get("dead")
+    _method, props, body = ch.basic_get("dead")
     assert body == b"2" and props.headers["x-death"][0]["reason"] == "maxlen"
     world.broker.ledger().check()
 
@@ -249,7 +249,7 @@ def test_maxlen_dead_letters_the_head():
                                              "x-dead-letter-routing-key": "work"})
     w.ch.basic_publish("", "bounded", b"old")
     w.ch.basic_publish("", "bounded", b"new")
-    method, props, body = w.ch.basic_get("dead")
+    _method, props, body = w.ch.basic_get("dead")
     assert body == b"old" and props.headers["x-death"][0]["reason"] == "maxlen"
 
 
