@@ -114,6 +114,25 @@ class Subscription:
             self.max_in_flight = self.in_flight
         self.on_next(item)
 
+    def send_batch(self, count: int) -> None:
+        """The publisher emits ``count`` elements at once (a fluid model's step); rule 1.1 still holds.
+
+        ``on_next`` is called once, with the count.
+        """
+        if self.cancelled or count == 0:
+            return
+        if count < 0:
+            raise ValueError(f"{self.name}: cannot send a negative number of elements ({count})")
+        if self.sent + count > self.requested:
+            raise CreditExceeded(
+                f"{self.name}: the publisher sent {count} elements with only {self.demand} of credit left; "
+                f"Reactive Streams rule 1.1: never signal more onNext than requested; wait for request(n)"
+            )
+        self.sent += count
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
+        self.on_next(count)
+
     def complete(self, n: int = 1) -> None:
         """The subscriber finished ``n`` elements (what an ack is to RabbitMQ prefetch)."""
         if n <= 0 or self.completed + n > self.sent:
