@@ -38,42 +38,54 @@ def _call_with_args(pair: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
     pair[0](*pair[1])
 
 
-class Handle(list):  # type: ignore[type-arg]
+class Handle:
     """A scheduled callback that can be cancelled before it runs.
 
-    The handle *is* the agenda entry ``[when, serial, function, argument]``, so
-    scheduling allocates one object and running it costs one call. Cancelling
-    swaps the function for a no-op; cancelling a handle that has already run
-    does nothing.
+    The handle points at its agenda entry ``[when, serial, function, argument]``.
+    Cancelling swaps the entry's function for a no-op (the entry stays on the
+    agenda until its time comes, which is cheaper than taking it out of the
+    heap); cancelling a handle that has already run does nothing.
+
+    Why not make the handle *be* the entry (a ``list`` subclass)? Measured on
+    CPython 3.11: agenda entries that are exact lists keep the run loop's
+    indexing specialised and die cheaply, which outweighs allocating this
+    small object; a callback-style model runs about 10% faster.
     """
 
-    __slots__ = ()
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: list[Any]) -> None:
+        self._entry = entry
 
     @property
     def when(self) -> float:
         """The virtual time at which the callback runs."""
-        return self[0]  # type: ignore[no-any-return]
+        return self._entry[0]  # type: ignore[no-any-return]
 
     def cancel(self) -> bool:
         """Stop the callback from running. Returns False if it was already cancelled."""
-        if self[2] is _cancelled:
+        entry = self._entry
+        if entry[2] is _cancelled:
             return False
-        self[2] = _cancelled
-        self[3] = None
+        entry[2] = _cancelled
+        entry[3] = None
         return True
 
     @property
     def cancelled(self) -> bool:
-        return self[2] is _cancelled
+        return self._entry[2] is _cancelled  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        function = self[2]
+        function = self._entry[2]
         if function is _call_no_args:
-            function = self[3]
+            function = self._entry[3]
         elif function is _call_with_args:
-            function = self[3][0]
+            function = self._entry[3][0]
         name = getattr(function, "__qualname__", repr(function))
-        return f"<Handle {name} at t={self[0]:g}{' cancelled' if self.cancelled else ''}>"
+        return f"<Handle {name} at t={self._entry[0]:g}{' cancelled' if self.cancelled else ''}>"
+
+
+_new_handle = object.__new__  # Handle(entry) without the __init__ call, on the hot path
 
 
 class Simulation:
@@ -135,40 +147,53 @@ class Simulation:
         heapq.heappush(self._agenda, [when, next(self._serial), function, argument])
 
     def _handle(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> Handle:
+        """Put ``callback(*args)`` on the agenda at ``when`` (already checked) and return its handle."""
+        if callback.__class__ is Process:
+            raise TypeError(
+                f"cannot schedule {callback!r} as a callback: a process is not callable; "
+                f"to wait for it, yield it from another process, or add_callback() on it"
+            )
         if len(args) == 1:
-            handle = Handle((when, next(self._serial), callback, args[0]))
+            entry = [when, next(self._serial), callback, args[0]]
         elif args:
-            handle = Handle((when, next(self._serial), _call_with_args, (callback, args)))
+            entry = [when, next(self._serial), _call_with_args, (callback, args)]
         else:
-            handle = Handle((when, next(self._serial), _call_no_args, callback))
-        heapq.heappush(self._agenda, handle)
-        return handle
+            entry = [when, next(self._serial), _call_no_args, callback]
+        heapq.heappush(self._agenda, entry)
+        return Handle(entry)
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` at virtual time ``when``; returns a cancellable :class:`Handle`."""
-        if not when >= self.now:  # also rejects NaN
+        if not self.now <= when < _INF:  # also rejects NaN
             if when != when:
                 raise SchedulingError(f"cannot schedule at t={when!r}: time must be a number")
+            if when == _INF:
+                raise SchedulingError(f"cannot schedule at t={when!r}: time must be finite")
             raise SchedulingError(
                 f"cannot schedule {getattr(callback, '__qualname__', callback)!s} at t={when!r}: "
                 f"the clock is already at t={self.now!r}; schedule at now or later"
             )
-        if when == _INF:
-            raise SchedulingError(f"cannot schedule at t={when!r}: time must be finite")
         return self._handle(when, callback, args)
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` after ``delay`` seconds; returns a cancellable :class:`Handle`."""
-        if not delay >= 0 or delay == _INF:
+        if not 0 <= delay < _INF:  # also rejects NaN
             raise SchedulingError(
                 f"cannot schedule {getattr(callback, '__qualname__', callback)!s} after delay={delay!r}: "
                 f"a delay must be a finite number of seconds >= 0"
             )
+        # The common case (one argument) inline: this is the hot path of callback-style models.
+        if len(args) == 1 and callback.__class__ is not Process:
+            entry = [self.now + delay, next(self._serial), callback, args[0]]
+            heapq.heappush(self._agenda, entry)
+            handle = _new_handle(Handle)
+            handle._entry = entry
+            return handle  # type: ignore[no-any-return]
         return self._handle(self.now + delay, callback, args)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` at the current instant, after what is already scheduled for it."""
-        return self.call_later(0.0, callback, *args)
+        return self._handle(self.now, callback, args)
 
     # -- events and processes -----------------------------------------------
     def event(self) -> Event:
