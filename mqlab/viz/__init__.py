@@ -18,6 +18,7 @@ figure                             what it shows
 :func:`journey_figure`             one message's life, from the trace
 :func:`sequence_figure`            a delivery protocol with lost frames and acks
 :func:`queueing_comparison_figure` simulated W and L next to M/M/c and Little's law
+:func:`snapshot_figure`            the state at one instant, folded from the trace
 =================================  ======================================================
 """
 
@@ -27,6 +28,7 @@ from mqlab.viz.logview import GroupOffsets, LogView, PartitionOffsets, logview_f
 from mqlab.viz.palette import COLORWAY, OKABE_ITO, TEMPLATE, base_figure, figure_bundle, use_offline_renderer
 from mqlab.viz.queueing import queueing_comparison_figure, utilisation_sweep_figure
 from mqlab.viz.sequence import ProtocolStep, protocol_from_trace, sequence_figure
+from mqlab.viz.state import Snapshot, TraceTimeline, snapshot_figure, state_at
 from mqlab.viz.timeseries import Marker, collect_series, markers_from_trace, timeseries_figure
 from mqlab.viz.topology import (
     Edge,
@@ -54,7 +56,9 @@ __all__ = [
     "Node",
     "PartitionOffsets",
     "ProtocolStep",
+    "Snapshot",
     "Topology",
+    "TraceTimeline",
     "base_figure",
     "collect_series",
     "figure_bundle",
@@ -69,7 +73,9 @@ __all__ = [
     "queueing_comparison_figure",
     "rabbitmq_topology",
     "sequence_figure",
+    "snapshot_figure",
     "sqs_topology",
+    "state_at",
     "timeseries_figure",
     "topology_figure",
     "use_offline_renderer",
