@@ -139,6 +139,7 @@ class Queue:
         self._retention: deque[Message] = deque()  # in enqueue-time order
         self._late_retention: list[tuple[float, int, Message]] = []  # messages arriving with an older enqueue time
         self._waiters: deque[Waiter] = deque()
+        self._serving = False
         self._timer: Handle | None = None
         self._timer_at = _INF
         self._compact_at = 4096
@@ -602,19 +603,27 @@ class Queue:
         waiter.finish([])
 
     def _serve_waiters(self) -> None:
-        waiters = self._waiters
-        while waiters and self.n_visible:
-            waiter = waiters[0]
-            try:
-                messages = self.receive(waiter.max_messages, waiter.visibility_timeout)
-            except OverLimit:
-                return  # the waiter keeps waiting; its timeout answers it
-            if not messages:
-                return
-            waiters.popleft()
-            if waiter.timer is not None:
-                waiter.timer.cancel()
-            waiter.finish(messages)
+        """Give ready messages to parked long polls, oldest poll first (not re-entrant: a receive it makes may
+        make more messages visible, which this same loop then serves)."""
+        if self._serving:
+            return
+        self._serving = True
+        try:
+            waiters = self._waiters
+            while waiters and self.n_visible:
+                waiter = waiters.popleft()
+                try:
+                    messages = self.receive(waiter.max_messages, waiter.visibility_timeout)
+                except OverLimit:
+                    messages = []
+                if not messages:
+                    waiters.appendleft(waiter)  # keeps waiting; its timeout answers it
+                    return
+                if waiter.timer is not None:
+                    waiter.timer.cancel()
+                waiter.finish(messages)
+        finally:
+            self._serving = False
 
     def drop_waiters(self, answer: Callable[[Waiter], None]) -> None:
         """Answer every parked long poll with ``answer(waiter)`` (used when the queue is deleted)."""
