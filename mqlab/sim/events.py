@@ -154,22 +154,24 @@ class Timeout(Event):
     serial number drawn when the timeout was created, so same-instant ordering is
     exactly as if it had been scheduled at creation. A timeout counts as processed
     from its due instant on.
+
+    ``_serial`` holds that serial until the first waiter's entry takes it, then
+    ``None``: a second waiter of the same timeout draws a serial of its own.
+    :meth:`Simulation.timeout` builds timeouts without calling ``__init__``
+    (a call fewer per timeout); the two must set the same attributes.
     """
 
-    __slots__ = ("_serial", "_waited", "_when")
+    __slots__ = ("_serial", "_when")
     _ok = True  # a timeout always succeeds: class-level, one store fewer per timeout
     _defused = False
 
     def __init__(self, sim: Simulation, delay: float, value: Any = None) -> None:
-        if not delay >= 0 or delay == _INF:  # also catches NaN
-            raise SchedulingError(
-                f"timeout delay must be a finite, non-negative number of seconds, got {delay!r}"
-            )
+        if not 0 <= delay < _INF:  # also catches NaN
+            _bad_delay(delay)
         self.sim = sim
         self._value = value
         self._when = sim.now + delay
-        self._serial = next(sim._serial)
-        self._waited = False
+        self._serial: int | None = next(sim._serial)
 
     @property  # type: ignore[override]
     def callbacks(self) -> list[Callback] | None:
@@ -191,11 +193,12 @@ class Timeout(Event):
         if sim.now > self._when:
             callback(self)
             return
-        if self._waited:
-            heappush(sim._agenda, [self._when, next(sim._serial), callback, self])
+        serial = self._serial
+        if serial is None:  # another waiter has taken the creation serial
+            serial = next(sim._serial)
         else:
-            self._waited = True
-            heappush(sim._agenda, [self._when, self._serial, callback, self])
+            self._serial = None
+        heappush(sim._agenda, [self._when, serial, callback, self])
 
     def succeed(self, value: Any = None) -> Event:
         raise EventAlreadyTriggered("a timeout succeeds by itself when its delay has passed")
@@ -205,6 +208,10 @@ class Timeout(Event):
 
     def __repr__(self) -> str:
         return f"<Timeout at t={self._when:g}>"
+
+
+def _bad_delay(delay: object) -> None:
+    raise SchedulingError(f"timeout delay must be a finite, non-negative number of seconds, got {delay!r}")
 
 
 class _Start:
@@ -321,11 +328,11 @@ class Process(Event):
             when = target._when
             if when < sim.now:
                 return target  # its instant has passed: resume with its value at once
-            if target._waited:  # shared with another waiter: an entry of its own
+            serial = target._serial
+            if serial is None:  # shared with another waiter: an entry of its own
                 serial = next(sim._serial)
-            else:  # the first waiter keeps the serial drawn at creation (creation order)
-                target._waited = True
-                serial = target._serial
+            else:  # the first waiter takes the serial drawn at creation (creation order)
+                target._serial = None
             entry = [when, serial, self if self.__class__ is Process else self._resume_cb, target]
             self._target = entry
             heappush(sim._agenda, entry)
