@@ -41,9 +41,10 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from mqlab.sim import TraceRecord
 from mqlab.viz.palette import PLOTLY_MIMETYPE, figure_bundle
 
-__all__ = ["WIDGET_VIEW_MIMETYPE", "Control", "Debouncer", "frontend_possible", "show_figure"]
+__all__ = ["WIDGET_VIEW_MIMETYPE", "Control", "Debouncer", "frontend_possible", "records_of", "show_figure"]
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
@@ -54,6 +55,17 @@ def frontend_possible(widget: w.Widget) -> bool:
         return False
     comm = getattr(widget, "comm", None)
     return comm is not None and type(comm).__name__ != "DummyComm"
+
+
+def records_of(source: Any) -> list[TraceRecord]:
+    """The trace records of a Simulation, a Trace or an iterable of records; ``[]`` for an untraced run (None)."""
+    if source is None:
+        return []
+    if hasattr(source, "tracing") and hasattr(source, "trace"):  # a Simulation
+        source = source.trace
+        if source is None:
+            return []
+    return list(source)
 
 
 def show_figure(output: w.Output, fig: go.Figure) -> None:

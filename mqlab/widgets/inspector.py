@@ -17,9 +17,9 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from mqlab.sim import Trace, TraceRecord
+from mqlab.sim import Simulation, Trace, TraceRecord
 from mqlab.viz.journey import MESSAGE_KEYS, JourneyStep, journey_figure, journey_from_trace, message_ids
-from mqlab.widgets.base import Control
+from mqlab.widgets.base import Control, records_of
 
 __all__ = ["HEADER_KEYS", "MessageInspector", "message_headers"]
 
@@ -48,10 +48,10 @@ class MessageInspector(Control):
 
     title = "Message inspector"
 
-    def __init__(self, trace: Trace | Iterable[TraceRecord], *, message: Hashable | None = None,
+    def __init__(self, trace: Simulation | Trace | Iterable[TraceRecord] | None, *, message: Hashable | None = None,
                  headers: Mapping[Hashable, Mapping[str, Any]] | None = None) -> None:
         super().__init__()
-        self.records = list(trace)
+        self.records = records_of(trace)
         self.extra_headers = headers or {}
         ids = message_ids(self.records)
         options = [(str(i), i) for i in ids]

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from mqlab.sim import Trace, TraceRecord
+from mqlab.sim import Simulation, Trace, TraceRecord
 from mqlab.viz.state import Snapshot, TraceTimeline, snapshot_figure
-from mqlab.widgets.base import Control
+from mqlab.widgets.base import Control, records_of
 
 __all__ = ["TimeScrubber"]
 
@@ -27,9 +27,9 @@ class TimeScrubber(Control):
 
     title = "Time-travel scrubber"
 
-    def __init__(self, trace: Trace | Iterable[TraceRecord], *, recent: int = 8) -> None:
+    def __init__(self, trace: Simulation | Trace | Iterable[TraceRecord] | None, *, recent: int = 8) -> None:
         super().__init__()
-        self.timeline = TraceTimeline(trace)
+        self.timeline = TraceTimeline(records_of(trace))
         self.recent = recent
         last = max(0, len(self.timeline) - 1)
         self.slider = w.IntSlider(value=last, min=0, max=last, description="instant", continuous_update=True,
