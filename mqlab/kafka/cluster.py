@@ -79,7 +79,7 @@ class Topic:
     """A named, partitioned log with its configuration (``retention.ms``, ``cleanup.policy``, ...)."""
 
     __slots__ = ("name", "partitions", "config", "replication_factor", "log_append_time", "compact", "delete",
-                 "max_message_bytes", "topic_id")
+                 "max_message_bytes", "topic_id", "deleted")
 
     def __init__(self, name: str, config: dict[str, Any], replication_factor: int, topic_id: int) -> None:
         self.name = name
@@ -87,6 +87,7 @@ class Topic:
         self.config = config
         self.replication_factor = replication_factor
         self.topic_id = topic_id
+        self.deleted = False
         self.refresh()
 
     def refresh(self) -> None:
@@ -232,6 +233,7 @@ class Cluster:
         """Delete a topic and all its records (counted as ``topic_deleted`` in the ledger)."""
         topic = self.topic(name)
         del self.topics[name]
+        topic.deleted = True
         removed = 0
         for partition in topic.partitions:
             partition.deleted = True
@@ -584,7 +586,7 @@ class Cluster:
         retained = sum(p.log.records for t in self.topics.values() for p in t.partitions)
         pending = sum(p.pending_count() for p in self.producers)
         return Ledger(
-            produced=c.produced,
+            produced=c.produced + sum(p.produced for p in self.producers),
             pending=pending,
             acknowledged=c.acknowledged,
             failed=dict(sorted(c.failed.items())),

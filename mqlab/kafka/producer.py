@@ -152,11 +152,13 @@ class Producer:
         self._waiters: list[Event] = []
         self._hash_cache: dict[bytes, int] = {}
         self._closed = False
+        self.produced = 0
         self.transaction: ProducerTransaction | None = None
         if conf["transactional.id"] is not None:
             from mqlab.kafka.transactions import ProducerTransaction
 
             self.transaction = ProducerTransaction(self, conf["transactional.id"], conf["transaction.timeout.ms"])
+        self._plain = self.transaction is None and self.partitioner.endswith("_random")
 
     # -- producing ---------------------------------------------------------------------
     def produce(self, topic: str, value: Any = None, key: Any = None, partition: int = -1,
@@ -168,17 +170,89 @@ class Producer:
         ``poll()``/``flush()``), ``KafkaException`` for a too-large record (``MSG_SIZE_TOO_LARGE``),
         an unknown topic with auto-creation off or a partition that does not exist.
         """
+        # Fast path for the common record (bytes or None, no headers, callback or timestamp, default
+        # partitioning, no transaction); everything else, and every error, goes through _produce.
+        t = self._topics.get(topic)
+        if (t is None or t.deleted or not self._plain or partition != -1 or headers is not None
+                or on_delivery is not None or callback is not None or timestamp
+                or self._queued + self._in_flight >= self.queue_max):
+            return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+        size = RECORD_OVERHEAD
+        if value is not None:
+            if value.__class__ is not bytes:
+                return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+            size += len(value)
+        partitions = t.partitions
+        n = len(partitions)
+        now = self.sim.now
+        if key is None:
+            sticky = self.sticky
+            p = sticky.current if now < sticky.until and sticky.count == n else sticky.choose(now, n)
+        else:
+            if key.__class__ is not bytes:
+                return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+            size += len(key)
+            h = self._hash_cache.get(key)
+            if h is None or h >> 32 != n:
+                return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+            p = h & 0xFFFFFFFF
+        if size - RECORD_OVERHEAD > self.max_message_bytes:
+            return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+        target = partitions[p]
+        batch = self._open.get(target)
+        if batch is None:
+            batch = self._open[target] = ProduceRequest(self, target, now)
+            if self._linger_handle is None:
+                self._linger_handle = self.sim.call_later(self.linger, self._linger_expired)
+        keys = batch.keys
+        keys.append(key)
+        batch.values.append(value)
+        batch.timestamps.append(int(now * 1000))
+        if batch.headers is not None:
+            batch.headers.append(None)
+        if batch.callbacks is not None:
+            batch.callbacks.append(None)
+        batch.size += size
+        if size > batch.max_size:
+            batch.max_size = size
+        self._queued += 1
+        self.produced += 1
+        if self.sim.tracing:
+            self.sim.log(self.name, "produced", topic=topic, partition=p, key=key)
+        if len(keys) >= self.batch_max:
+            self._send(self._open.pop(target))
+        return None
+
+    def _produce(self, topic: str, value: Any, key: Any, partition: int, on_delivery: Callable[..., Any] | None,
+                 timestamp: int, headers: Any, callback: Callable[..., Any] | None) -> None:
+        """The general path of produce(): every check and every option."""
         if self._closed:
             raise StateError(KafkaError("_STATE", f"producer {self.name}: produce() after close()"))
         if self.transaction is not None:
             self.transaction.check_can_produce()
         t = self._topics.get(topic)
-        if t is None or t.partitions[0].deleted:
+        if t is None or t.deleted:
             t = self._topics[topic] = self.cluster.topic_for_produce(topic)
-        if value.__class__ is str:
+        if isinstance(value, str):
             value = value.encode()
-        if key.__class__ is str:
+        elif value is not None and not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"produce(value=...) takes bytes, str or None, got {type(value).__name__}; "
+                            f"serialize it first (json.dumps(...).encode(), ...)")
+        if isinstance(key, str):
             key = key.encode()
+        elif key is not None and not isinstance(key, (bytes, bytearray, memoryview)):
+            raise TypeError(f"produce(key=...) takes bytes, str or None, got {type(key).__name__}; "
+                            f"serialize it first")
+        if isinstance(value, (bytearray, memoryview)):
+            value = bytes(value)
+        if isinstance(key, (bytearray, memoryview)):
+            key = bytes(key)
+        if not isinstance(partition, int) or partition < -1:
+            raise UnknownTopicOrPartition(KafkaError(
+                "_UNKNOWN_PARTITION",
+                f"partition={partition!r} for topic {topic!r}: use -1 (let the partitioner choose) or a partition "
+                f"number >= 0; partitions are never negative",
+            ))
         size = RECORD_OVERHEAD
         if value is not None:
             size += len(value)
@@ -246,7 +320,7 @@ class Producer:
         if size > batch.max_size:
             batch.max_size = size
         self._queued += 1
-        self.cluster.counters.produced += 1
+        self.produced += 1
         if self.transaction is not None:
             self.transaction.add_partition(target)
         if self.sim.tracing:
@@ -329,9 +403,16 @@ class Producer:
                              error=error, attempt=batch.attempts)
             self.sim.call_later(self.retry_backoff, self._resend, batch)
             return
-        if retriable:
+        if retriable:  # out of time for another attempt: fail when message.timeout.ms expires
+            deadline = batch.created + self.message_timeout
+            if deadline > self.sim.now:
+                self.sim.call_at(deadline, self._timed_out, batch)
+                return
             error = "_MSG_TIMED_OUT"
         self._delivered(batch, error, OFFSET_INVALID)
+
+    def _timed_out(self, batch: ProduceRequest) -> None:
+        self._delivered(batch, "_MSG_TIMED_OUT", OFFSET_INVALID)
 
     def _resend(self, batch: ProduceRequest) -> None:
         if batch.partition.deleted:
@@ -473,6 +554,7 @@ class Producer:
         """Flush (at the top level) and refuse further produce() calls."""
         remaining = 0 if in_process(self.sim) else self.flush(timeout)
         self._closed = True
+        self._plain = False
         return remaining
 
     # -- transactions (see mqlab.kafka.transactions) ------------------------------------------------
