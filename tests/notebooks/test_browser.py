@@ -1,0 +1,62 @@
+"""Each notebook opened in JupyterLab in Chromium, run with JupyterLab's own command, and checked on screen.
+
+The checks are those of tools/browser_check.py: no cell error, every widget
+rendered, every plotly figure drawn, one control per dashboard changes what it
+drives, no request leaves the machine. Screenshots go to artifacts/browser/.
+Without Chromium these tests skip, naming how to install it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser_check import is_loopback
+from course_notebooks import course_notebooks
+from gates import ARTIFACTS, Timings
+from samples import dashboards
+
+NOTEBOOKS = course_notebooks()
+SHOTS = ARTIFACTS / "browser"
+
+
+@pytest.mark.parametrize("course_notebook", NOTEBOOKS, ids=[nb.id for nb in NOTEBOOKS])
+def test_notebook_works_in_jupyterlab(course_notebook, browser_session, timings: Timings) -> None:
+    """Run in JupyterLab, the notebook shows no error, renders its widgets and figures, and its dashboards react."""
+    asked_before = len(browser_session.browser.requests.outside)
+    report = browser_session.check(course_notebook, SHOTS)
+    timings.browser[course_notebook.id] = report.seconds
+    outside = browser_session.browser.requests.outside[asked_before:]
+    assert not report.problems, "\n".join(report.problems)
+    assert not outside, f"requests outside this machine (refused): {outside}"
+    assert report.screenshots and all(shot.is_file() for shot in report.screenshots)
+
+
+def test_browser_check_reports_planted_faults(browser_session, tmp_path: Path) -> None:
+    """Working dashboards pass; a dead slider, a cell error and a request to the internet are each reported."""
+    asked_before = len(browser_session.browser.requests.outside)
+    report = browser_session.check_document(dashboards(with_faults=True), "planted-faults", tmp_path, control_timeout=4)
+    outside = browser_session.browser.requests.outside[asked_before:]
+    assert report.dashboards == 3 and report.figures == 1
+    assert len(report.problems) == 2, report.problems
+    assert "cell 5 raised RuntimeError: planted" in report.problems[0]
+    assert "cell 3: slider moved" in report.problems[1]
+    assert "no output, figure or HTML pane changed" in report.problems[1]
+    assert outside and all(url.startswith("http://203.0.113.7/") for url in outside)
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8888/lab", True),
+        ("ws://localhost:9999/api/kernels/x/channels", True),
+        ("http://[::1]:8888/static/x.js", True),
+        ("data:image/png;base64,AAAA", True),
+        ("https://cdn.plot.ly/plotly-2.35.2.min.js", False),
+        ("http://10.0.0.5/x", False),
+        ("http://localhost.example.org/", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_local(url: str, local: bool) -> None:
+    """The request recorder allows loopback hosts and inline data only."""
+    assert is_loopback(url) is local

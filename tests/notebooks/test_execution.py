@@ -1,0 +1,102 @@
+"""Each notebook at its default parameters: runs, within budget, and reproduces its stored outputs."""
+
+from __future__ import annotations
+
+import difflib
+
+import nbformat
+import pytest
+from course_notebooks import NotebookTimeout, course_notebooks, execute
+from gates import COURSE_BUDGET, NOTEBOOK_BUDGET, Runs, Timings
+from nbformat.v4 import new_code_cell, new_output
+from refresh_notebooks import normalise, serialise
+from samples import notebook
+
+NOTEBOOKS = course_notebooks()
+SHIPPED = [nb for nb in NOTEBOOKS if nb.shipped]
+
+
+def ids(notebooks: list) -> list[str]:
+    return [nb.id for nb in notebooks]
+
+
+@pytest.mark.parametrize("course_notebook", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_runs_cleanly_at_default_parameters(course_notebook, runs: Runs) -> None:
+    """Top to bottom in a fresh kernel without an error (a solved variant with every check passing)."""
+    result = runs(course_notebook)
+    assert result.problem is None, result.problem
+
+
+@pytest.mark.parametrize("course_notebook", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_finishes_within_its_time_budget(course_notebook, runs: Runs) -> None:
+    """Each notebook at default parameters finishes in under 20 s on this machine, kernel start included."""
+    seconds = runs(course_notebook).execution.seconds
+    assert seconds < NOTEBOOK_BUDGET, f"{course_notebook.id} took {seconds:.1f} s; the budget is {NOTEBOOK_BUDGET} s"
+
+
+@pytest.mark.parametrize("course_notebook", SHIPPED, ids=ids(SHIPPED))
+def test_refresh_would_not_change_the_committed_notebook(course_notebook, runs: Runs) -> None:
+    """Re-executing reproduces the committed file byte for byte (tools/refresh_notebooks.py --check)."""
+    result = runs(course_notebook)
+    if result.problem:
+        pytest.fail(result.problem)
+    stored = course_notebook.path.read_text()
+    diff = list(difflib.unified_diff(stored.splitlines(), result.text.splitlines(), "committed", "refreshed", n=1))
+    assert not diff, (
+        f"{course_notebook.path.name} is out of date; run python tools/refresh_notebooks.py "
+        f"{course_notebook.path.name[:2]} and commit it. First differences:\n" + "\n".join(diff[:40])
+    )
+
+
+@pytest.mark.parametrize("course_notebook", SHIPPED, ids=ids(SHIPPED))
+def test_every_cell_that_prints_stores_its_output(course_notebook, runs: Runs) -> None:
+    """A code cell that produces output when run has a stored output (else nbval has nothing to compare)."""
+    executed = runs(course_notebook).execution.notebook
+    stored = nbformat.read(course_notebook.path, as_version=4)
+    missing = [
+        index
+        for index, (fresh, kept) in enumerate(zip(executed.cells, stored.cells))
+        if fresh.cell_type == "code" and fresh.get("outputs") and not kept.get("outputs")
+    ]
+    assert not missing, f"{course_notebook.path.name}: cells {missing} produce output but store none; refresh it"
+
+
+def test_the_course_finishes_within_its_budget(runs: Runs, timings: Timings) -> None:
+    """All shipped notebooks at default parameters take under 120 s together."""
+    for course_notebook in SHIPPED:
+        runs(course_notebook)
+    total = timings.course_seconds()
+    assert total < COURSE_BUDGET, f"the course took {total:.1f} s at default parameters (budget {COURSE_BUDGET} s)"
+
+
+def test_a_hanging_notebook_is_stopped_by_its_outer_deadline() -> None:
+    """A cell that never returns is killed at the notebook's deadline, well before its own cell timeout."""
+    hang = notebook("import time\nwhile True:\n    time.sleep(0.05)")
+    result = execute(hang, label="hang", deadline=3, cell_timeout=600)
+    assert isinstance(result.error, NotebookTimeout)
+    assert result.seconds < 15
+
+
+def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
+    """Two runs whose outputs differ only in uuids, widget model ids and addresses store identical bytes."""
+
+    def run(seed: str) -> str:
+        cell = new_code_cell("w", execution_count=7, id="cell-1")
+        uid = f"{seed}0000000-1111-4222-8333-444444444444"
+        cell.outputs = [
+            new_output(
+                "execute_result",
+                execution_count=7,
+                data={
+                    "text/plain": f"FigureWidget({{'uid': '{uid}'}}) at 0x7f{seed}9a0",
+                    "application/vnd.jupyter.widget-view+json": {"model_id": seed * 32, "version_major": 2},
+                },
+            )
+        ]
+        nb = notebook(cell)
+        nb.metadata["widgets"] = {"state": seed}
+        return serialise(normalise(nb))
+
+    first, second = run("a"), run("b")
+    assert first == second
+    assert '"execution_count": 1' in first and "widgets" not in nbformat.reads(first, as_version=4).metadata
