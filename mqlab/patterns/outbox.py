@@ -210,7 +210,10 @@ class OutboxRelay:
     without a confirm after ``confirm_timeout`` is published again. With
     ``crash_probability`` the relay dies right after publishing a row, before
     marking it (fault ``"relay-crash-after-publish"``) and restarts after
-    ``restart_after`` seconds, forgetting what it had in flight.
+    ``restart_after`` seconds, forgetting what it had in flight: every row of
+    the batch it was publishing goes out again. ``batch_size`` bounds that
+    rework, and a relay that crashes more often than it can finish a batch
+    makes no progress at all.
     """
 
     def __init__(
@@ -220,7 +223,7 @@ class OutboxRelay:
         connection: Connection,
         *,
         poll_interval: float = 0.05,
-        batch_size: int = 100,
+        batch_size: int = 20,
         confirm_timeout: float = 0.5,
         crash_probability: float = 0.0,
         restart_after: float = 0.5,
