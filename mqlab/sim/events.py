@@ -48,6 +48,7 @@ class Event:
     __slots__ = ("_defused", "_ok", "_value", "callbacks", "sim")
 
     def __init__(self, sim: Simulation) -> None:
+        # Simulation.event builds events without this call; keep the two in step.
         self.sim = sim
         self.callbacks: list[Callback] | None = []
         self._value: Any = _PENDING
@@ -293,8 +294,10 @@ class Process(Event):
     def _resume(self, event: Event) -> None:
         """Resume the generator with ``event``'s outcome, then wait for what it yields next.
 
-        :meth:`Simulation.run` has an inline copy of the common case (a process
-        resumed by a timeout that yields a fresh timeout); this is the general path.
+        This is the callback a process leaves on the events it waits for. The
+        common case of a process that then waits for a fresh timeout is handled
+        here without a further call; :meth:`Simulation.run` has the same fast
+        path for processes resumed by a timeout.
         """
         generator = self._generator
         if generator is None:  # finished (say, interrupted) before this callback ran
@@ -310,6 +313,16 @@ class Process(Event):
                     target = generator.throw(event._value)
             except BaseException as error:  # StopIteration included: the generator returned
                 self._finish(error)
+                break
+            if (
+                target.__class__ is Timeout
+                and target._when >= sim.now
+                and (serial := target._serial) is not None  # type: ignore[attr-defined]
+                and self.__class__ is Process
+            ):
+                target._serial = None  # type: ignore[attr-defined]
+                self._target = entry = [target._when, serial, self, target]  # type: ignore[attr-defined]
+                heappush(sim._agenda, entry)
                 break
             event = self._wait(target)  # type: ignore[assignment]
             if event is None:
