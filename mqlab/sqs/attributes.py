@@ -242,6 +242,7 @@ def check_queue_name(name: Any, fifo: bool, operation: str) -> None:
         if isinstance(name, str) and name.endswith(limits.FIFO_SUFFIX):
             hint = " A name ending in .fifo needs Attributes={'FifoQueue': 'true'}."
         raise InvalidParameterValue(
-            f"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length. Got {name!r}.{hint}",
+            f"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length. "
+            f"Got {name!r}.{hint}",
             operation,
         )

@@ -32,6 +32,7 @@ calls that fail with an error are not billed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,14 @@ from mqlab.sqs.errors import (
     client_exceptions,
 )
 from mqlab.sqs.fifo import content_dedup_id
-from mqlab.sqs.message import Message, attributes_md5, body_md5, check_body, check_message_attributes
+from mqlab.sqs.message import (
+    INVALID_BODY_CHARACTER,
+    Message,
+    attributes_md5,
+    body_md5,
+    check_body,
+    check_message_attributes,
+)
 from mqlab.sqs.queue import Queue, Waiter
 
 if TYPE_CHECKING:
@@ -132,7 +140,7 @@ def _check_str(name: str, value: Any) -> None:
 
 
 def _check_str_map(name: str, value: Any) -> None:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise _bad_type(name, value, dict)
     for key, text in value.items():
         if not isinstance(text, str):
@@ -140,7 +148,7 @@ def _check_str_map(name: str, value: Any) -> None:
 
 
 def _check_list(name: str, value: Any) -> None:
-    if not isinstance(value, (list, tuple)):
+    if type(value) is not list and not isinstance(value, (list, tuple)):
         raise _bad_type(name, value, list, tuple)
 
 
@@ -234,7 +242,8 @@ class SQSClient:
         if token is not None:
             match = re.fullmatch(r"mqlab-page-([0-9]+)", token) if isinstance(token, str) else None
             if match is None:
-                raise InvalidParameterValue(f"Invalid NextToken value {token!r}. Use the NextToken of the last page.", op)
+                raise InvalidParameterValue(
+                    f"Invalid NextToken value {token!r}. Use the NextToken of the previous page.", op)
             start = int(match.group(1))
         if max_results is None:
             return items[start:start + limits.MAX_LIST_RESULTS], None
@@ -385,8 +394,8 @@ class SQSClient:
             _check_str(f"{prefix}MessageGroupId", group_id)
             if _TOKEN.match(group_id) is None:
                 raise InvalidParameterValue(
-                    f"Value {group_id} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include "
-                    f"alphanumeric and punctuation characters. 1 to 128 in length.",
+                    f"Value {group_id} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only "
+                    f"include alphanumeric and punctuation characters. 1 to 128 in length.",
                     op,
                 )
         if dedup_id is not None:
@@ -471,7 +480,8 @@ class SQSClient:
     def _batch_entries(self, op: str, entries: Any, kind: str) -> None:
         if entries is _MISSING:
             raise _missing("Entries")
-        _check_list("Entries", entries)
+        if type(entries) is not list:
+            _check_list("Entries", entries)
         if not entries:
             raise EmptyBatchRequest(f"There should be at least one {kind}RequestEntry in the request.", op)
         if len(entries) > limits.MAX_BATCH_ENTRIES:
@@ -479,23 +489,29 @@ class SQSClient:
                 f"Maximum number of entries per request are {limits.MAX_BATCH_ENTRIES}. You have sent {len(entries)}.",
                 op,
             )
-        seen: set[str] = set()
+        ids = []
+        match = _ID.match
         for index, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
+            if type(entry) is not dict and not isinstance(entry, Mapping):
                 raise _bad_type(f"Entries[{index}]", entry, dict)
             entry_id = entry.get("Id", _MISSING)
-            if entry_id is _MISSING:
-                raise _missing(f"Entries[{index}].Id")
-            _check_str(f"Entries[{index}].Id", entry_id)
-            if _ID.match(entry_id) is None:
+            if type(entry_id) is not str:
+                if entry_id is _MISSING:
+                    raise _missing(f"Entries[{index}].Id")
+                raise _bad_type(f"Entries[{index}].Id", entry_id, str)
+            if match(entry_id) is None:
                 raise InvalidBatchEntryId(
                     f"A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be "
                     f"at most {limits.MAX_BATCH_ENTRY_ID_LENGTH} letters long. (Got {entry_id!r}.)",
                     op,
                 )
-            if entry_id in seen:
-                raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.", op)
-            seen.add(entry_id)
+            ids.append(entry_id)
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            for entry_id in ids:
+                if entry_id in seen:
+                    raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.", op)
+                seen.add(entry_id)
 
     @staticmethod
     def _failure(entry_id: str, error: ClientError) -> dict[str, Any]:
@@ -513,20 +529,24 @@ class SQSClient:
         total = 0
         prepared_entries: list[tuple[str, Any]] = []
         plain = not queue.fifo
+        limit = queue.config.maximum_message_size
+        invalid_character = INVALID_BODY_CHARACTER.search
+        md5 = hashlib.md5
         for index, entry in enumerate(Entries):
             body = entry.get("MessageBody", _MISSING)
             try:
                 if plain and type(body) is str and len(entry) == 2:  # {"Id", "MessageBody"} to a standard queue
-                    check_body(body, op)
+                    if not body or invalid_character(body) is not None:
+                        check_body(body, op)
                     encoded = body.encode()
                     size = len(encoded)
-                    if size > queue.config.maximum_message_size:
+                    if size > limit:
                         raise InvalidParameterValue(
-                            f"One or more parameters are invalid. Reason: Message must be shorter than "
-                            f"{queue.config.maximum_message_size} bytes. (This one is {size} bytes.)",
+                            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes. "
+                            f"(This one is {size} bytes.)",
                             op,
                         )
-                    prepared: Any = (body, body_md5(encoded), size, None, None, None, None, None)
+                    prepared: Any = (body, md5(encoded).hexdigest(), size, None, None, None, None, None)
                 else:
                     prepared = self._prepare(
                         queue, op, body, entry.get("DelaySeconds"), entry.get("MessageAttributes"),
@@ -548,13 +568,18 @@ class SQSClient:
         successful: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         send = self._send_prepared
+        queue_send = queue.send
         for entry_id, prepared in prepared_entries:
-            if isinstance(prepared, ClientError):
-                failed.append(self._failure(entry_id, prepared))
-            else:
+            if type(prepared) is tuple:
+                if plain and prepared[3] is None and prepared[5] is None:
+                    message = queue_send(*prepared)
+                    successful.append({"Id": entry_id, "MessageId": message.message_id,  # type: ignore[union-attr]
+                                       "MD5OfMessageBody": prepared[1]})
+                    continue
                 result = send(queue, prepared)
-                result["Id"] = entry_id
-                successful.append(result)
+                successful.append({"Id": entry_id, **result})
+            else:
+                failed.append(self._failure(entry_id, prepared))
         queue.cost.record(op, total)
         return {"Successful": successful, "Failed": failed, **_meta()}
 
@@ -599,18 +624,19 @@ class SQSClient:
         if MessageAttributeNames:
             _check_list("MessageAttributeNames", MessageAttributeNames)
             user = tuple(MessageAttributeNames)
-        if ReceiveRequestAttemptId is not None:
-            _check_str("ReceiveRequestAttemptId", ReceiveRequestAttemptId)
-            if _TOKEN.match(ReceiveRequestAttemptId) is None:
+        attempt = ReceiveRequestAttemptId
+        if attempt is not None:
+            _check_str("ReceiveRequestAttemptId", attempt)
+            if _TOKEN.match(attempt) is None:
                 raise InvalidParameterValue(
-                    f"Value {ReceiveRequestAttemptId} for parameter ReceiveRequestAttemptId is invalid. Reason: "
+                    f"Value {attempt} for parameter ReceiveRequestAttemptId is invalid. Reason: "
                     f"ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in "
                     f"length.",
                     op,
                 )
             if not queue.fifo:
-                ReceiveRequestAttemptId = None  # applies only to FIFO queues; standard queues ignore it
-        return queue, count, visibility, wait, system, user, ReceiveRequestAttemptId
+                attempt = None  # applies only to FIFO queues; standard queues ignore it
+        return queue, count, visibility, wait, system, user, attempt
 
     def _receive_now(self, queue: Queue, count: int, visibility: int, wait: int,
                      attempt_id: str | None) -> list[Message]:
@@ -701,7 +727,8 @@ class SQSClient:
         """
         if (AttributeNames is None and MessageSystemAttributeNames is None and MessageAttributeNames is None
                 and VisibilityTimeout is None and ReceiveRequestAttemptId is None
-                and (MaxNumberOfMessages is None or (type(MaxNumberOfMessages) is int and 1 <= MaxNumberOfMessages <= 10))
+                and (MaxNumberOfMessages is None
+                     or (type(MaxNumberOfMessages) is int and 1 <= MaxNumberOfMessages <= 10))
                 and (WaitTimeSeconds is None or (type(WaitTimeSeconds) is int and 0 <= WaitTimeSeconds <= 20))):
             # The common case, kept short: no attributes asked for, every value in range.
             queue = self._by_url.get(QueueUrl) or self._queue(QueueUrl, "ReceiveMessage")
@@ -745,9 +772,9 @@ class SQSClient:
         queue.add_waiter(Waiter(event, count, visibility, finish), wait)
         return event
 
-    # -- delete and visibility ------------------------------------------------------------------------------------------
+    # -- delete and visibility ---------------------------------------------------------------------------------
     def delete_message(self, *, QueueUrl: str = _MISSING, ReceiptHandle: str = _MISSING) -> dict[str, Any]:
-        """DeleteMessage with the receipt handle of the latest receive (see :mod:`mqlab.sqs.queue` for stale handles)."""
+        """DeleteMessage with the handle of the latest receive (:mod:`mqlab.sqs.queue` describes stale handles)."""
         op = "DeleteMessage"
         queue = self._queue(QueueUrl, op)
         if ReceiptHandle is _MISSING:
@@ -815,7 +842,7 @@ class SQSClient:
         queue.cost.record(op)
         return {"Successful": successful, "Failed": failed, **_meta()}
 
-    # -- dead-letter queues ------------------------------------------------------------------------------------------------
+    # -- dead-letter queues ------------------------------------------------------------------------------------
     def list_dead_letter_source_queues(self, *, QueueUrl: str = _MISSING, NextToken: str | None = None,
                                        MaxResults: int | None = None) -> dict[str, Any]:
         """ListDeadLetterSourceQueues: ``{"queueUrls": [...]}`` (lower-case ``q``, as in boto3)."""

@@ -129,7 +129,9 @@ BatchRequestTooLong = _error(
     doc="The length of all the messages put together is more than the limit.",
 )
 EmptyBatchRequest = _error(
-    "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", doc="The batch request doesn't contain any entries."
+    "EmptyBatchRequest",
+    "AWS.SimpleQueueService.EmptyBatchRequest",
+    doc="The batch request doesn't contain any entries.",
 )
 InvalidAddress = _error("InvalidAddress", status=404, doc="The specified ID is invalid.")
 InvalidAttributeName = _error("InvalidAttributeName", doc="The specified attribute doesn't exist.")
@@ -146,7 +148,7 @@ InvalidMessageContents = _error(
 MessageNotInflight = _error(
     "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", doc="The specified message isn't in flight."
 )
-OverLimit = _error("OverLimit", status=403, doc="The specified action violates a limit (for example in-flight messages).")
+OverLimit = _error("OverLimit", status=403, doc="The action violates a limit (for example in-flight messages).")
 PurgeQueueInProgress = _error(
     "PurgeQueueInProgress",
     "AWS.SimpleQueueService.PurgeQueueInProgress",
@@ -177,7 +179,7 @@ UnsupportedOperation = _error(
     "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", doc="Unsupported operation."
 )
 # Common (not modelled) errors: boto3 raises plain ClientError subclasses with these codes.
-InvalidParameterValue = _error("InvalidParameterValue", doc="A parameter is out of range, malformed or not allowed here.")
+InvalidParameterValue = _error("InvalidParameterValue", doc="A parameter is out of range, malformed or not allowed.")
 MissingParameter = _error("MissingParameter", doc="A parameter required in this context is missing.")
 
 ERROR_CLASSES: dict[str, type[ClientError]] = {

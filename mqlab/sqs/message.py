@@ -151,7 +151,7 @@ class Message:
 
 
 # -- body -------------------------------------------------------------------------------
-_INVALID_BODY_CHARACTER = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+INVALID_BODY_CHARACTER = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def check_body(body: str, operation: str) -> None:
@@ -161,7 +161,7 @@ def check_body(body: str, operation: str) -> None:
             "The request must contain a non-empty message body (MessageBody must be at least one character).",
             operation,
         )
-    bad = _INVALID_BODY_CHARACTER.search(body)
+    bad = INVALID_BODY_CHARACTER.search(body)
     if bad is not None:
         raise InvalidMessageContents(
             f"Invalid binary character '#x{ord(bad.group()):X}' was found in the message body, the set of "
@@ -191,7 +191,8 @@ def check_message_attributes(attributes: Mapping[str, Any], operation: str) -> i
     String and Number need a non-empty ``StringValue``, Binary a ``BinaryValue``.
     """
     if not isinstance(attributes, Mapping):
-        raise InvalidParameterValue(f"MessageAttributes must be a dict of name -> value, got {attributes!r}.", operation)
+        raise InvalidParameterValue(
+            f"MessageAttributes must be a dict of name -> value, got {attributes!r}.", operation)
     if len(attributes) > limits.MAX_MESSAGE_ATTRIBUTES:
         raise InvalidParameterValue(
             f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum "

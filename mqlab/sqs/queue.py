@@ -51,6 +51,7 @@ Hooks: :meth:`Queue.send`, :meth:`Queue.receive`, :meth:`Queue.delete` and
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import math
@@ -169,21 +170,12 @@ class Queue:
         self.lost_with_queue = 0
 
     # -- time ------------------------------------------------------------------------------
-    def _due(self, now: float) -> bool:
-        visibility = self._visibility
-        if visibility and visibility[0][0] <= now:
-            return True
-        delays = self._delays
-        if delays and delays[0][0] <= now:
-            return True
-        retention = self._retention
-        if retention and retention[0].enqueued_at + self.config.retention_period <= now:
-            return True
-        late = self._late_retention
-        return bool(late) and late[0][0] + self.config.retention_period <= now
-
     def advance(self, now: float) -> None:
-        """Apply every delay end, visibility expiry and retention expiry due at or before ``now``, in time order."""
+        """Apply every delay end, visibility expiry and retention expiry due at or before ``now``, in time order.
+
+        Every live deadline is at or after ``_timer_at`` (the queue's timer points at the earliest one, or
+        earlier when the earliest was cancelled), so callers only need to advance when ``now >= _timer_at``.
+        """
         visibility, delays, retention, late = self._visibility, self._delays, self._retention, self._late_retention
         period = self.config.retention_period
         while True:
@@ -220,8 +212,10 @@ class Queue:
     def _arm(self) -> None:
         """Point the queue's kernel timer at its earliest pending transition (skipping dead entries)."""
         visibility, delays, retention, late = self._visibility, self._delays, self._retention, self._late_retention
-        while visibility and (visibility[0][2].state is not IN_FLIGHT or visibility[0][2].receive_count != visibility[0][3]
-                              or visibility[0][2].visible_at != visibility[0][0]):
+        while visibility:
+            when, _, message, receive_no = visibility[0]
+            if message.state is IN_FLIGHT and message.receive_count == receive_no and message.visible_at == when:
+                break
             heapq.heappop(visibility)
         while delays and delays[0][2].state is not DELAYED:
             heapq.heappop(delays)
@@ -332,10 +326,8 @@ class Queue:
                 if old is IN_FLIGHT:
                     group.in_flight -= 1
                 else:
-                    try:
+                    with contextlib.suppress(ValueError):  # a receive redriving it has already taken it off
                         group.pending.remove(message)
-                    except ValueError:
-                        pass  # already taken off the group by the receive that is redriving it
                 if not group.pending and not group.in_flight:
                     self._groups.pop(group.group_id, None)
                 elif old is IN_FLIGHT and self._waiters:
@@ -371,7 +363,7 @@ class Queue:
         when FIFO deduplication suppresses it."""
         sim = self.sim
         now = sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         if self.fifo:
             key = dedup_id if self.config.deduplication_scope == "queue" else (group_id, dedup_id)
@@ -452,7 +444,7 @@ class Queue:
         delivered (see :mod:`mqlab.sqs.redrive`).
         """
         now = self.sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         if self.n_visible == 0:
             return []
@@ -494,9 +486,9 @@ class Queue:
                     if len(skipped) >= 64:
                         break
                     continue
-            if redrive is not None and message.receive_count >= redrive.max_receive_count:
-                if self.service.redrive(self, message, redrive):
-                    continue
+            if (redrive is not None and message.receive_count >= redrive.max_receive_count
+                    and self.service.redrive(self, message, redrive)):
+                continue
             self._deliver(message, visibility_timeout, now)
             out.append(message)
         if skipped:
@@ -524,9 +516,9 @@ class Queue:
             pending = group.pending
             while pending and pending[0].state is VISIBLE and len(out) < max_messages:
                 message = pending.popleft()
-                if redrive is not None and message.receive_count >= redrive.max_receive_count:
-                    if self.service.redrive(self, message, redrive):
-                        continue
+                if (redrive is not None and message.receive_count >= redrive.max_receive_count
+                        and self.service.redrive(self, message, redrive)):
+                    continue
                 self._deliver(message, visibility_timeout, now)
                 group.in_flight += 1
                 out.append(message)
@@ -569,7 +561,7 @@ class Queue:
     def retry_attempt(self, attempt_id: str, visibility_timeout: int) -> list[Message] | None:
         """FIFO ReceiveRequestAttemptId: the messages of an earlier receive, if it can be repeated now."""
         now = self.sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         earlier = self.attempts.get(attempt_id, now)
         if not earlier:
@@ -661,7 +653,7 @@ class Queue:
         ``gone`` (already deleted), or ``missed`` (a stored copy survived: the message will come back)."""
         sim = self.sim
         now = sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         message = self._lookup(handle, operation)
         if message is None:
@@ -695,7 +687,7 @@ class Queue:
         """ChangeMessageVisibility; returns True if the timeout changed, False for the no-op cases AWS accepts."""
         sim = self.sim
         now = sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         message = self._lookup(handle, operation)
         if message is None:
@@ -745,7 +737,7 @@ class Queue:
     def purge(self) -> int:
         """Remove every message (delayed, visible and in flight) at once; return how many."""
         now = self.sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         count = 0
         tracing = self.sim.tracing
@@ -777,7 +769,7 @@ class Queue:
         do the later messages of a group that has one in flight.
         """
         now = self.sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         if self.n_visible == 0 or limit <= 0:
             return []
@@ -813,7 +805,7 @@ class Queue:
     def counts(self) -> tuple[int, int, int]:
         """``(visible, in_flight, delayed)`` now."""
         now = self.sim.now
-        if self._due(now):
+        if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
         return self.n_visible, self.n_in_flight, self.n_delayed
 

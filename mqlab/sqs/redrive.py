@@ -61,8 +61,8 @@ class RedrivePolicy:
 
     def to_json(self) -> str:
         """The attribute value as GetQueueAttributes returns it."""
-        return json.dumps({"deadLetterTargetArn": self.dead_letter_target_arn, "maxReceiveCount": self.max_receive_count},
-                          separators=(",", ":"))
+        document = {"deadLetterTargetArn": self.dead_letter_target_arn, "maxReceiveCount": self.max_receive_count}
+        return json.dumps(document, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,8 @@ class MoveTask:
     def move_to(self, status: MoveTaskStatus, reason: str | None = None) -> None:
         """Change status along a legal move; an illegal move raises RuntimeError naming it."""
         if status not in _ALLOWED_MOVES.get(self.status, ()):
-            raise RuntimeError(f"can't move message move task {self.task_handle} from {self.status.value} to {status.value}")
+            raise RuntimeError(
+                f"can't move message move task {self.task_handle} from {self.status.value} to {status.value}")
         self.status = status
         if reason is not None:
             self.failure_reason = reason
@@ -267,4 +268,5 @@ class MoveTask:
         return entry
 
     def __repr__(self) -> str:
-        return f"<MoveTask {self.source_arn} -> {self.destination_arn or 'sources'} {self.status.value} {self.moved}/{self.to_move}>"
+        target = self.destination_arn or "sources"
+        return f"<MoveTask {self.source_arn} -> {target} {self.status.value} {self.moved}/{self.to_move}>"

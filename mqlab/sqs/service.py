@@ -72,14 +72,13 @@ class SQS:
         price_per_million_standard: float = limits.PRICE_PER_MILLION_STANDARD,
         price_per_million_fifo: float = limits.PRICE_PER_MILLION_FIFO,
     ) -> None:
-        if max_message_size not in (limits.MAX_MESSAGE_SIZE, limits.LEGACY_MAX_MESSAGE_SIZE):
-            if not (isinstance(max_message_size, int)
-                    and limits.MIN_MAXIMUM_MESSAGE_SIZE <= max_message_size <= limits.MAX_MESSAGE_SIZE):
-                raise ValueError(
-                    f"max_message_size must be an int from {limits.MIN_MAXIMUM_MESSAGE_SIZE} to "
-                    f"{limits.MAX_MESSAGE_SIZE} bytes (1 MiB today, {limits.LEGACY_MAX_MESSAGE_SIZE} before 2025), "
-                    f"got {max_message_size!r}"
-                )
+        if not (isinstance(max_message_size, int)
+                and limits.MIN_MAXIMUM_MESSAGE_SIZE <= max_message_size <= limits.MAX_MESSAGE_SIZE):
+            raise ValueError(
+                f"max_message_size must be an int from {limits.MIN_MAXIMUM_MESSAGE_SIZE} to "
+                f"{limits.MAX_MESSAGE_SIZE} bytes (1 MiB today, {limits.LEGACY_MAX_MESSAGE_SIZE} before 2025), "
+                f"got {max_message_size!r}"
+            )
         for label, p in (("duplicate_probability", duplicate_probability),
                          ("reorder_probability", reorder_probability), ("short_poll_sample", short_poll_sample)):
             if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):

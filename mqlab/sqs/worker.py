@@ -77,7 +77,8 @@ class Worker:
         if not callable(handler):
             raise TypeError(f"handler must be callable (it gets each message dict), got {handler!r}")
         if not idle_backoff > 0:
-            raise ValueError(f"idle_backoff must be > 0 seconds (the pause after an empty short poll), got {idle_backoff!r}")
+            raise ValueError(
+                f"idle_backoff must be > 0 seconds (the pause after an empty short poll), got {idle_backoff!r}")
         self.client = client
         self.sim = client.sim
         self.queue_url = queue_url

@@ -77,7 +77,7 @@ def test_missing_and_mistyped_arguments_raise_param_validation_error(client, url
         client.send_message(QueueUrl=url)
     with pytest.raises(ParamValidationError, match="Invalid type for parameter MessageBody"):
         client.send_message(QueueUrl=url, MessageBody=b"bytes")
-    with pytest.raises(ParamValidationError, match="Attributes.VisibilityTimeout"):
+    with pytest.raises(ParamValidationError, match=r"Attributes\.VisibilityTimeout"):
         client.create_queue(QueueName="q2", Attributes={"VisibilityTimeout": 30})
     with pytest.raises(TypeError):
         client.send_message(QueueUrl=url, MesageBody="typo")  # an unknown keyword

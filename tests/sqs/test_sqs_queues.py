@@ -63,9 +63,9 @@ def test_bad_standard_queue_names_are_rejected(client, name):
 
 def test_fifo_names_need_the_suffix_and_the_attribute(client):
     """FifoQueue=true needs a .fifo name, the suffix counts towards the 80 characters."""
-    with pytest.raises(InvalidParameterValue, match="must end with .fifo"):
+    with pytest.raises(InvalidParameterValue, match=r"must end with \.fifo"):
         client.create_queue(QueueName="orders", Attributes={"FifoQueue": "true"})
-    with pytest.raises(InvalidParameterValue, match="must end with .fifo"):
+    with pytest.raises(InvalidParameterValue, match=r"must end with \.fifo"):
         client.create_queue(QueueName="a" * 76 + ".fifo", Attributes={"FifoQueue": "true"})
     url = client.create_queue(QueueName="a" * 75 + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     assert url.endswith(".fifo")
@@ -105,7 +105,8 @@ def test_attribute_limits_are_inclusive(client, url):
     client.set_queue_attributes(QueueUrl=url, Attributes={
         "VisibilityTimeout": "43200", "MessageRetentionPeriod": "60", "DelaySeconds": "900",
         "ReceiveMessageWaitTimeSeconds": "20", "MaximumMessageSize": "1024"})
-    client.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0", "MessageRetentionPeriod": "1209600"})
+    client.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0",
+                                                          "MessageRetentionPeriod": "1209600"})
 
 
 def test_unknown_readonly_and_fifo_only_attributes_are_invalid_names(client, url):

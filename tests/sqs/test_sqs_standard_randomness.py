@@ -48,7 +48,7 @@ def test_duplicates_come_back_after_a_missed_delete():
 
 def test_reordering_passes_messages_over():
     """With reorder_probability some later messages are handled before earlier ones; none is lost."""
-    seen, stats, _ = run_workload(1, duplicate_probability=0.0, reorder_probability=0.2, short_poll_sample=1.0)
+    seen, _, _ = run_workload(1, duplicate_probability=0.0, reorder_probability=0.2, short_poll_sample=1.0)
     assert seen != sorted(seen)
     assert sorted(seen) == [f"m{i:03d}" for i in range(200)]
 
