@@ -10,8 +10,8 @@ Times are milliseconds, as on the wire (``x-message-ttl``); :class:`QueueSetting
 converts them to seconds of virtual time once.
 
 Checked against the RabbitMQ docs (ttl.html, maxlength.html, dlx.html, priority.html,
-quorum-queues.html, consumers.html#single-active-consumer). Not modelled: ``x-expires``
-(queue TTL), streams, lazy mode (accepted and ignored, it changes no semantics here).
+quorum-queues.html, consumers.html#single-active-consumer). Not modelled: streams; lazy
+mode is accepted and ignored (it changes no semantics here).
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ def compared_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
 class QueueSettings:
     """A queue's arguments, validated; times in seconds of virtual time.
 
+    ``expires`` (``x-expires``) deletes the queue after it has been unused that long:
+    no consumers, no ``basic_get``, no redeclare (RabbitMQ ttl.html, "Queue TTL").
+
     ``delivery_limit`` is None for "no limit" (classic queues, or a quorum queue with
     a negative ``x-delivery-limit`` or a broker whose default is None).
     """
@@ -68,6 +71,7 @@ class QueueSettings:
     max_priority: int | None = None
     single_active_consumer: bool = False
     delivery_limit: int | None = None
+    expires: float | None = None
 
 
 def _invalid(queue: str, key: str, detail: str) -> InvalidArgument:
@@ -80,6 +84,7 @@ def _invalid(queue: str, key: str, detail: str) -> InvalidArgument:
 
 _EXPECTED = {
     "x-message-ttl": "a non-negative int of milliseconds",
+    "x-expires": "a positive int of milliseconds",
     "x-max-length": "a non-negative int",
     "x-max-length-bytes": "a non-negative int",
     "x-overflow": "one of 'drop-head', 'reject-publish', 'reject-publish-dlx'",
@@ -140,11 +145,7 @@ def parse_queue_arguments(queue: str, arguments: Mapping[str, Any], durable: boo
         )
     if queue_type not in QUEUE_TYPES:
         raise _invalid(queue, "x-queue-type", f"{{unsupported_queue_type,{queue_type}}}")
-    if "x-expires" in arguments:
-        raise NotImplementedFeature(
-            540, "NOT_IMPLEMENTED - x-expires (queue TTL) is not modelled",
-            f"queue {queue!r}: delete the queue explicitly, or use auto_delete=True / exclusive=True",
-        )
+    expires_ms = _int_arg(queue, arguments, "x-expires", 1)
     ttl_ms = _int_arg(queue, arguments, "x-message-ttl", 0)
     max_length = _int_arg(queue, arguments, "x-max-length", 0)
     max_bytes = _int_arg(queue, arguments, "x-max-length-bytes", 0)
@@ -191,4 +192,5 @@ def parse_queue_arguments(queue: str, arguments: Mapping[str, Any], durable: boo
         max_priority=max_priority or None,
         single_active_consumer=sac,
         delivery_limit=delivery_limit,
+        expires=None if expires_ms is None else expires_ms / 1000.0,
     )

@@ -33,7 +33,7 @@ Settings that depend on the RabbitMQ version are constructor arguments, not folk
 Simplifications (the model is about messages, not bytes or nodes): one node and one
 vhost ``/``; no authentication, flow control, memory or disk alarms; publisher confirms
 come at the instant of routing (no fsync delay); a restart is instantaneous; CC/BCC
-headers, ``x-expires``, streams, and plugin exchange types are not modelled.
+headers, streams, policies and plugin exchange types are not modelled.
 """
 
 from __future__ import annotations
@@ -161,7 +161,6 @@ class Broker:
         self._unroutable = 0
         self._returned = 0
         self._routed = 0
-        self._routed_copies = 0
         self._dead_letter_copies = 0
         self._confirmed = 0
         self._nacked = 0
@@ -398,6 +397,7 @@ class Broker:
         if existing is not None:
             self._check_exclusive(existing, channel)
             self._check_equivalent(existing, durable, exclusive, auto_delete, arguments)
+            existing.touch()
             return Method(channel.channel_number,
                           QueueDeclareOk(existing.name, existing.ready, len(existing._consumers)))
         settings = parse_queue_arguments(name, arguments, durable, exclusive, auto_delete,
@@ -485,7 +485,7 @@ class Broker:
         self._delete_queue(queue, "deleted")
         return Method(channel.channel_number, QueueDeleteOk(count))
 
-    def _delete_queue(self, queue: Queue, why: str, *, lost: bool = False) -> None:
+    def _delete_queue(self, queue: Queue, why: str, *, lost: bool = False, drop_reason: str = "queue_deleted") -> None:
         """Remove a queue: its consumers are cancelled, its copies dropped (or lost on restart), bindings go."""
         if queue.deleted:
             return
@@ -495,16 +495,17 @@ class Broker:
             if consumer.stream is not None:
                 consumer.stream._finish(None)
         queue._consumers = []
-        queue.drop_all("queue_deleted", lost=lost)
+        queue.drop_all(drop_reason, lost=lost)
         if queue.unacked:
             if lost:
                 queue.lost_on_restart += queue.unacked
             else:
-                queue.dropped["queue_deleted"] = queue.dropped.get("queue_deleted", 0) + queue.unacked
+                queue.dropped[drop_reason] = queue.dropped.get(drop_reason, 0) + queue.unacked
             queue.unacked = 0
-        if queue._expiry_handle is not None:
-            queue._expiry_handle.cancel()
-            queue._expiry_handle = None
+        for handle in (queue._expiry_handle, queue._expires_handle):
+            if handle is not None:
+                handle.cancel()
+        queue._expiry_handle = queue._expires_handle = None
         del self._queues[queue.name]
         self._retired.append(queue)
         for exchange in list(self._exchanges.values()):
@@ -562,12 +563,10 @@ class Broker:
         if sim.tracing:
             sim.log(exchange.actor, "routed", msg=message_label(message.id), queues=[q.name for q in queues])
         if len(queues) == 1:
-            self._routed_copies += 1
             accepted = queues[0].offer(message)
         else:
             accepted = True
             for queue in tuple(queues):
-                self._routed_copies += 1
                 if not queue.offer(message):
                     accepted = False
         if seq:
@@ -666,6 +665,7 @@ class Broker:
 
     def _basic_get(self, channel: Channel, queue_name: str, auto_ack: bool) -> tuple[Any, Any, Any]:
         queue = self._queue(queue_name, channel)
+        queue.touch()
         entry = queue.take()
         if entry is None:
             return (None, None, None)
@@ -753,7 +753,7 @@ class Broker:
             unroutable=self._unroutable,
             returned=self._returned,
             routed=self._routed,
-            routed_copies=self._routed_copies,
+            routed_copies=sum(q.enqueued for q in every) - self._dead_letter_copies,
             dead_letter_copies=self._dead_letter_copies,
             ready=sum(q.ready for q in every),
             unacked=sum(q.unacked for q in every),

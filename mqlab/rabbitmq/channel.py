@@ -300,12 +300,16 @@ class Channel:
             self._publish_seq += 1
             seq = self._publish_seq
         connection = self.connection
-        if connection.latency:
+        if connection._direct:
+            self._blocking_outcome = None
+            self._arrive_publish(exchange, routing_key, properties, body, mandatory, seq)
+        elif connection._latency:
             broker._in_transit += 1
             connection.transmit(self._arrive_publish_delayed, exchange, routing_key, properties, body, mandatory, seq)
             return
-        self._blocking_outcome = None
-        connection.transmit(self._arrive_publish, exchange, routing_key, properties, body, mandatory, seq)
+        else:
+            self._blocking_outcome = None
+            connection.transmit(self._arrive_publish, exchange, routing_key, properties, body, mandatory, seq)
         if self._raise_next is not None:
             self._after_async()
         if seq and self._confirm_callback is None and self._blocking_outcome is not None:
@@ -464,7 +468,10 @@ class Channel:
         """Acknowledge a delivery (with ``multiple``, every one up to it; tag 0 with multiple: all)."""
         if self._client_closed:
             self._raise_closed()
-        self.connection.transmit(self._arrive_ack, delivery_tag, multiple)
+        if self.connection._direct:
+            self._arrive_ack(delivery_tag, multiple)
+        else:
+            self.connection.transmit(self._arrive_ack, delivery_tag, multiple)
         if self._raise_next is not None:
             self._after_async()
 
@@ -508,7 +515,15 @@ class Channel:
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
                     consumer=consumer.tag, delivery_tag=tag, channel=self.actor, auto_ack=consumer.auto_ack)
-        self.connection.receive(self, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message))
+        connection = self.connection
+        if connection._plain_receive:  # Connection.receive, inlined on the hot path
+            arrival = sim.now + connection._latency
+            self._inbox.append((arrival, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message)))
+            if not self._drain_pending:
+                self._drain_pending = True
+                sim.call_at(arrival, self._drain)
+        else:
+            connection.receive(self, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message))
 
     def _take(self, queue: Queue, entry: Entry, auto_ack: bool) -> int:
         """Broker side of ``basic_get``: a delivery tag for ``entry`` (unacked unless ``auto_ack``)."""

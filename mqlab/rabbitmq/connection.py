@@ -13,10 +13,13 @@ a fault-injection layer wraps:
   confirm, close notice) to its channel's inbox, which runs it ``latency`` seconds
   later, in the order sent (TCP never reorders).
 
-A wrapper that drops a publish frame must call :meth:`Connection.lose_publish` so the
-ledger counts it as lost in transit. Synchronous methods (declare, bind, basic_get,
-basic_qos, basic_consume ...) take effect at once, as if the client waited for the
-reply; note that this lets them overtake publishes still in transit.
+Override them in a subclass (the connection then always goes through them; with no
+latency and no override, frames skip the call). A wrapper that drops a publish frame
+must call :meth:`Connection.lose_publish` so the ledger counts it as lost in transit.
+
+Synchronous methods (declare, bind, basic_get, basic_qos, basic_consume ...) take
+effect at once, as if the client waited for the reply; note that this lets them
+overtake publishes still in transit.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ class Connection:
         self.broker = broker
         self.sim = broker.sim
         self.name = name
-        self.latency = float(latency)
+        self._latency = float(latency)
+        self._direct = self._latency == 0 and type(self).transmit is Connection.transmit
+        self._plain_receive = type(self).receive is Connection.receive
         self._channels: dict[int, Channel] = {}
         self._next_channel = 1
         self._client_closed = False
@@ -59,6 +64,20 @@ class Connection:
         self._on_close: list[Callable[[Connection, ConnectionClosed], Any]] = []
 
     # -- state ---------------------------------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        """One-way network delay in seconds (may be changed while running; frames already sent keep theirs)."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        if not value >= 0 or value == float("inf"):
+            raise ValueError(
+                f"connection {self.name!r}: latency must be a finite number of seconds >= 0, got {value!r}"
+            )
+        self._latency = float(value)
+        self._direct = self._latency == 0 and type(self).transmit is Connection.transmit
+
     @property
     def is_open(self) -> bool:
         return not self._client_closed
@@ -108,14 +127,14 @@ class Connection:
     # -- the two doors (override to inject faults) -------------------------------------------------
     def transmit(self, handler: Callable[..., Any], *args: Any) -> None:
         """Carry a client-to-broker frame: run ``handler(*args)`` at the broker after ``latency``."""
-        if self.latency:
-            self.sim.call_later(self.latency, handler, *args)
+        if self._latency:
+            self.sim.call_later(self._latency, handler, *args)
         else:
             handler(*args)
 
     def receive(self, channel: Channel, handler: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Carry a broker-to-client frame: run ``handler(*args)`` on the client after ``latency``."""
-        arrival = self.sim.now + self.latency
+        arrival = self.sim.now + self._latency
         channel._inbox.append((arrival, handler, args))
         if not channel._drain_pending:
             channel._drain_pending = True

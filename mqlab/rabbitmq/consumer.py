@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mqlab.rabbitmq.message import Message
-from mqlab.rabbitmq.properties import Basic
+from mqlab.rabbitmq.properties import Basic, BasicProperties
+
+_new_properties = BasicProperties.__new__
 
 if TYPE_CHECKING:
     from mqlab.rabbitmq.channel import Channel
@@ -64,8 +66,10 @@ class Consumer:
             return
         method = Basic.Deliver(self.tag, delivery_tag, redelivered, message.exchange, message.routing_key)
         properties = message.properties
-        if properties is None or delivery_count:
+        if delivery_count:
             properties = message.delivered_properties(delivery_count)
+        elif properties is None:
+            properties = _new_properties(BasicProperties)
         try:
             self.callback(channel, method, properties, message.body)
         except Exception as error:  # a learner's callback never crashes the simulation

@@ -25,6 +25,8 @@ quorum-queues):
 * ``x-max-length`` / ``x-max-length-bytes`` count ready copies only; ``drop-head``
   (default) drops or dead-letters from the head, ``reject-publish`` refuses the new
   copy (publisher nack), ``reject-publish-dlx`` refuses and dead-letters it;
+* ``x-expires`` deletes the queue (and drops its messages) once it has been unused
+  for that long;
 * quorum queues count returns (``x-delivery-count``) and dead-letter a copy returned
   more than ``delivery_limit`` times with reason ``delivery_limit``; all their copies
   are persistent.
@@ -59,9 +61,9 @@ class Queue:
 
     __slots__ = (
         "broker", "sim", "name", "durable", "exclusive_owner", "auto_delete", "arguments", "settings",
-        "is_quorum", "deleted", "_ready", "_ready_bytes", "_consumers", "_rr", "_dispatching", "_seq",
+        "is_quorum", "deleted", "_ready", "_ready_bytes", "_consumers", "_rr", "_dispatching",
         "_ttl", "_ttl_active", "_expiry_handle", "_expiry_at", "_limited", "_max_length", "_max_bytes",
-        "_overflow", "_max_priority", "_had_consumer", "exclusive_consumer", "actor",
+        "_overflow", "_max_priority", "_had_consumer", "exclusive_consumer", "actor", "_last_used", "_expires_handle",
         "unacked", "enqueued", "delivered", "redelivered", "acked", "auto_acked", "expired",
         "dead_lettered", "dropped", "refused", "lost_on_restart",
     )
@@ -90,7 +92,6 @@ class Queue:
         self._consumers: list[Consumer] = []
         self._rr = 0
         self._dispatching = False
-        self._seq = 0
         self._ttl = settings.message_ttl
         self._ttl_active = False
         self._expiry_handle: Handle | None = None
@@ -102,6 +103,9 @@ class Queue:
         self._had_consumer = False
         self.exclusive_consumer = False
         self.actor = f"queue:{name}"
+        self._last_used = self.sim.now
+        self._expires_handle: Handle | None = None
+        self.touch()
         # counters (the ledger sums them)
         self.unacked = 0
         self.enqueued = 0
@@ -154,7 +158,7 @@ class Queue:
     # -- incoming ---------------------------------------------------------------------------
     def offer(self, message: Message) -> bool:
         """Take a copy of ``message`` (from a publish or a dead-lettering). False if refused by overflow."""
-        self.enqueued += 1
+        self.enqueued += 1  # also the copy's position: requeued classic copies go back by it
         ready = self._ready
         sim = self.sim
         if self._limited and self._overflow != "drop-head" and self._is_full_for(message.size):
@@ -163,10 +167,9 @@ class Queue:
         message_ttl = message.ttl
         if message_ttl is not None and (ttl is None or message_ttl < ttl):
             ttl = message_ttl
-        self._seq += 1
         entry = Entry(
             message,
-            self._seq,
+            self.enqueued,
             None if ttl is None else sim.now + ttl,
             0 if not self._max_priority else _priority(message, self._max_priority),
         )
@@ -265,6 +268,25 @@ class Queue:
         self.expire_head()
         self._arm_expiry()
 
+    # -- x-expires --------------------------------------------------------------------------------
+    def touch(self) -> None:
+        """The queue was used (declared, redeclared, basic_get, lost its last consumer): restart x-expires."""
+        self._last_used = self.sim.now
+        expires = self.settings.expires
+        if expires is not None and self._expires_handle is None and not self.deleted:
+            self._expires_handle = self.sim.call_later(expires, self._on_expires_timer)
+
+    def _on_expires_timer(self) -> None:
+        self._expires_handle = None
+        expires = self.settings.expires
+        if self.deleted or self._consumers or expires is None:
+            return  # in use: touch() rearms the timer when the last consumer goes
+        due = self._last_used + expires
+        if self.sim.now >= due:
+            self.broker._delete_queue(self, "expired", drop_reason="queue_expired")
+        else:
+            self._expires_handle = self.sim.call_at(due, self._on_expires_timer)
+
     # -- consumers ----------------------------------------------------------------------------
     def add_consumer(self, consumer: Consumer) -> None:
         self._had_consumer = True
@@ -300,6 +322,8 @@ class Queue:
         if self.auto_delete and not consumers and self._had_consumer and not self.deleted:
             self.broker._delete_queue(self, "auto_delete")
             return
+        if not consumers:
+            self.touch()
         self.dispatch()
 
     def _pick(self) -> Consumer | None:
