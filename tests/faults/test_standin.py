@@ -40,7 +40,7 @@ def test_generic_broker_implements_both_protocols():
 
 def test_every_message_is_handled_once_and_acked_without_faults():
     """No faults: each message is delivered once, handled once, acked; the ledger balances."""
-    broker, consumer, effects = _run(20)
+    broker, _, effects = _run(20)
     assert effects == list(range(20))
     ledger = broker.ledger()
     assert ledger.acked == 20 and ledger.redelivered == 0 and ledger.balances()
