@@ -808,8 +808,7 @@ class Consumer:
             f"consumer {self.name}: Application maximum poll interval ({int(self.max_poll_interval * 1000)}ms) "
             f"exceeded by processing; the consumer left group {self.group_id!r} and will rejoin on the next poll",
         )))
-        self.member_id = None
-        self._needs_rejoin = True
+        self._needs_rejoin = True  # the stale member id stays until the rejoin: commits get UNKNOWN_MEMBER_ID
         self._group.leave(member_id, "exceeded max.poll.interval.ms")
 
     def crash(self) -> None:

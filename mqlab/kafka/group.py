@@ -122,6 +122,7 @@ class GroupCoordinator:
                         member.topics = list(topics)
                         self._prepare(f"member {member.member_id} changed its subscription")
                     elif self.state is GroupState.STABLE:
+                        consumer.member_id = member.member_id
                         consumer.assignment_received(self, self.generation, member.member_id, list(member.assignment))
                     return member.member_id
         self._next_member += 1

@@ -30,7 +30,7 @@ def _produce_all(cluster: Cluster, topic: str, records: list[tuple[bytes | None,
     return reports
 
 
-def _drain(consumer: Consumer, timeout: float = 1.0, limit: int = 100_000) -> list:
+def _drain(consumer: Consumer, timeout: float = 5.0, limit: int = 100_000) -> list:
     """Poll until a poll returns None; returns the records (errors skipped)."""
     out = []
     while len(out) < limit:
@@ -50,5 +50,5 @@ def produce_all() -> Callable[..., list]:
 
 @pytest.fixture
 def drain() -> Callable[..., list]:
-    """``drain(consumer, timeout=1.0)`` -> the records polled until a poll returns None."""
+    """``drain(consumer, timeout=5.0)`` -> the records polled until a poll returns None."""
     return _drain
