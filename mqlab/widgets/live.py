@@ -128,7 +128,11 @@ class LiveControls(Control):
         """Pause and process ``entries`` agenda entries now; returns how many ran."""
         live = self._ensure_live()
         live.pause()
-        ran = live.step(entries)
+        self._stepping = True
+        try:
+            ran = live.step(entries)
+        finally:
+            self._stepping = False
         if ran == 0:
             self._say("nothing left to run before the end of the run")
         self._redraw(force=True)
@@ -138,8 +142,11 @@ class LiveControls(Control):
         if self.live is not None:
             self.live.speed = float(change["new"])
 
+    _stepping = False
+
     def _on_frame(self, _sim: Simulation) -> None:
-        self._redraw(force=self.live is not None and self.live.finished)
+        if not self._stepping:  # step() redraws once itself
+            self._redraw(force=self.live is not None and self.live.finished)
 
     def _update_label(self) -> None:
         self.clock_label.value = f"t = {self.sim.now:.3f} s · {self.state}"
