@@ -13,8 +13,11 @@ shape name to pick the exception class (``client.exceptions.QueueDoesNotExist``)
 This module does the same: each class is named after the shape, ``code`` is the
 string boto3 users find in ``e.response["Error"]["Code"]`` (the query code from
 the SQS Smithy model's ``awsQueryError`` trait), and ``QueryErrorCode`` holds the
-shape name. Two common errors are not modelled shapes and keep their plain codes:
-``InvalidParameterValue`` and ``MissingParameter``.
+shape name. Two common errors are not modelled SQS shapes and keep their plain codes:
+``InvalidParameterValue`` and ``MissingParameter`` (their ``QueryErrorCode`` is the
+AWS common error shape, ``InvalidParameterValueException`` and
+``MissingRequiredParameterException``). Checked against botocore 1.44 parsing
+moto's responses: codes and exception classes agree for every modelled error.
 
 ``str(error)`` reads like botocore's: ``An error occurred (Code) when calling the
 Operation operation: message``. Messages start with AWS's own wording and then
@@ -78,6 +81,8 @@ class ClientError(SQSError):
 
     code: ClassVar[str] = "Unknown"
     """The string boto3 users see in ``response["Error"]["Code"]``."""
+    query_error_code: ClassVar[str] = ""
+    """The shape name botocore keeps in ``response["Error"]["QueryErrorCode"]`` (the class name unless set)."""
     http_status: ClassVar[int] = 400
     sender_fault: ClassVar[bool] = True
 
@@ -90,8 +95,8 @@ class ClientError(SQSError):
             "Message": message,
             "Type": "Sender" if cls.sender_fault else "Receiver",
         }
-        if cls.__name__ != cls.code and cls is not ClientError:
-            error["QueryErrorCode"] = cls.__name__
+        if cls is not ClientError:
+            error["QueryErrorCode"] = cls.query_error_code or cls.__name__
         self.response: dict[str, Any] = {
             "Error": error,
             "ResponseMetadata": {"HTTPStatusCode": cls.http_status, "RetryAttempts": 0},
@@ -110,8 +115,9 @@ class ClientError(SQSError):
         return (type(self), (self.message, self.operation_name))
 
 
-def _error(name: str, code: str | None = None, status: int = 400, doc: str = "") -> type[ClientError]:
-    cls = type(name, (ClientError,), {"code": code or name, "http_status": status, "__doc__": doc})
+def _error(name: str, code: str | None = None, status: int = 400, doc: str = "", shape: str = "") -> type[ClientError]:
+    namespace = {"code": code or name, "http_status": status, "__doc__": doc, "query_error_code": shape or name}
+    cls = type(name, (ClientError,), namespace)
     cls.__module__ = __name__
     return cls
 
@@ -179,8 +185,10 @@ UnsupportedOperation = _error(
     "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", doc="Unsupported operation."
 )
 # Common (not modelled) errors: boto3 raises plain ClientError subclasses with these codes.
-InvalidParameterValue = _error("InvalidParameterValue", doc="A parameter is out of range, malformed or not allowed.")
-MissingParameter = _error("MissingParameter", doc="A parameter required in this context is missing.")
+InvalidParameterValue = _error("InvalidParameterValue", doc="A parameter is out of range, malformed or not allowed.",
+                               shape="InvalidParameterValueException")
+MissingParameter = _error("MissingParameter", doc="A parameter required in this context is missing.",
+                          shape="MissingRequiredParameterException")
 
 ERROR_CLASSES: dict[str, type[ClientError]] = {
     cls.__name__: cls
