@@ -269,12 +269,14 @@ class Simulation:
         """
         stop_event: Event | None = None
         limit = _INF
-        reached = [False]
+        # The loop ends after an entry once ``done`` reaches ``stop_after[0]``: the
+        # budget, or 0 once the stop event has been processed (one test per entry).
+        stop_after = [self.max_events]
         if isinstance(until, Event):
             stop_event = until
             if stop_event.processed:
                 return self._outcome(stop_event)
-            stop_event.add_callback(lambda _: reached.__setitem__(0, True))
+            stop_event.add_callback(lambda _: stop_after.__setitem__(0, 0))
         elif until is not None:
             if not until >= self.now or until != until:
                 raise SchedulingError(
@@ -286,7 +288,6 @@ class Simulation:
         agenda = self._agenda
         pop = heapq.heappop
         push = heapq.heappush
-        budget = self.max_events
         done = 0
         try:
             while True:
@@ -330,16 +331,14 @@ class Simulation:
                 else:
                     process(entry[3])
                 done += 1
-                if reached[0]:
-                    break
-                if done >= budget:
-                    if agenda and agenda[0][0] <= limit:
+                if done >= stop_after[0]:
+                    if stop_after[0] and agenda and agenda[0][0] <= limit:  # the budget ran out
                         self._events_exceeded(done)
                     break
         finally:
             self.events_processed += done
         if stop_event is not None:
-            if not reached[0]:
+            if stop_after[0]:  # the stop event was never processed
                 raise RuntimeError(
                     f"run(until={stop_event!r}) ran out of things to do before that event happened; "
                     f"nothing was left that could trigger it"
