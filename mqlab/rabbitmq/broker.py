@@ -176,11 +176,16 @@ class Broker:
                 self._exchanges[name] = Exchange(name, kind, True, False, False, {})
 
     # -- connections ----------------------------------------------------------------------------
-    def connect(self, *, name: str | None = None, latency: float | None = None) -> Connection:
-        """Open a client connection (pika: ``BlockingConnection(params)``)."""
+    def connect(self, *, name: str | None = None, latency: float | None = None,
+                connection_class: type[Connection] = Connection) -> Connection:
+        """Open a client connection (pika: ``BlockingConnection(params)``).
+
+        ``connection_class`` lets a fault layer pass a :class:`Connection` subclass whose
+        ``transmit``/``receive`` intercept frames.
+        """
         self._connection_count += 1
-        connection = Connection(self, name or f"conn-{self._connection_count}",
-                                self.latency if latency is None else latency)
+        connection = connection_class(self, name or f"conn-{self._connection_count}",
+                                      self.latency if latency is None else latency)
         self._connections.append(connection)
         if self.sim.tracing:
             self.sim.log("broker", "connection_opened", connection=connection.name)
@@ -492,8 +497,7 @@ class Broker:
         queue.deleted = True
         for consumer in list(queue._consumers):
             consumer.cancelled = True
-            if consumer.stream is not None:
-                consumer.stream._finish(None)
+            consumer.channel._cancelled_by_broker(consumer)
         queue._consumers = []
         queue.drop_all(drop_reason, lost=lost)
         if queue.unacked:

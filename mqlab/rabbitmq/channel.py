@@ -30,8 +30,11 @@ Two ways to consume:
 
       sim.process(worker(ch))
 
-  ``ch.cancel()`` ends the generator and requeues what it had buffered; a channel
-  closed by the broker fails the pending event with the channel's error.
+  ``ch.cancel()`` (or the queue's deletion) ends the generator, and ``ch.cancel()``
+  requeues what it had buffered. When the broker closes the channel or the connection
+  (a channel error, ``broker.restart()``), the pending event fails with that error
+  (:class:`ChannelClosedByBroker`, :class:`ConnectionClosedByBroker`), as pika raises it
+  from its generator: a worker that must survive a restart catches it and reconnects.
 
 Publisher confirms (``confirm_delivery``): with a callback, it receives
 ``Basic.Ack``/``Basic.Nack`` frames (pika's asynchronous style); without one, on a
@@ -130,6 +133,7 @@ class Channel:
         self.confirms: list[tuple[int, bool]] = []
         self._return_callbacks: list[Callable[..., Any]] = []
         self._on_close: list[Callable[[Channel, Any], Any]] = []
+        self._on_cancel: list[Callable[[Method], Any]] = []
         self.errors: list[CallbackError] = []
 
     # -- state -------------------------------------------------------------------------------
@@ -154,6 +158,27 @@ class Channel:
     def add_on_close_callback(self, callback: Callable[[Channel, Any], Any]) -> None:
         """Call ``callback(channel, reason)`` when the channel closes (pika's signature)."""
         self._on_close.append(callback)
+
+    def add_on_cancel_callback(self, callback: Callable[[Method], Any]) -> None:
+        """Call ``callback(method_frame)`` (``method_frame.method`` is a ``Basic.Cancel``) when the broker
+        cancels one of this channel's consumers because its queue was deleted (pika's signature)."""
+        self._on_cancel.append(callback)
+
+    def _cancelled_by_broker(self, consumer: Consumer) -> None:
+        """Broker side: the consumer's queue is gone; tell the client (consumer_cancel_notify)."""
+        self.connection.receive(self, self._on_broker_cancel, (consumer,))
+
+    def _on_broker_cancel(self, consumer: Consumer) -> None:
+        if self._client_closed:
+            return
+        if consumer.stream is not None:
+            consumer.stream._finish(None)
+        frame = Method(self.channel_number, Basic.Cancel(consumer.tag))
+        for callback in list(self._on_cancel):
+            try:
+                callback(frame)
+            except Exception as error:
+                self._callback_failed("(cancel callback)", None, error)
 
     def add_on_return_callback(self, callback: Callable[[Channel, Basic.Return, BasicProperties, bytes], Any]) -> None:
         """Call ``callback(channel, method, properties, body)`` for each returned ``mandatory`` message."""
@@ -687,7 +712,7 @@ class Channel:
         self.close_reason = reason
         if self.sim.tracing:
             self.sim.log(self.actor, "closed", reason=str(reason))
-        broker_error = reason if isinstance(reason, ChannelClosedByBroker) else None
+        broker_error = reason if isinstance(reason, (ChannelClosedByBroker, ConnectionClosedByBroker)) else None
         for consumer in self._consumers.values():
             if consumer.stream is not None:
                 consumer.stream._finish(broker_error)
@@ -751,7 +776,7 @@ class ConsumeStream(Iterator["Event"]):
         self._buffer: deque[tuple[Any, Any, bytes]] = deque()
         self._waiter: Event | None = None
         self._finished = False
-        self._error: ChannelClosedByBroker | None = None
+        self._error: ChannelClosedByBroker | ConnectionClosedByBroker | None = None
 
     def __iter__(self) -> ConsumeStream:
         return self
@@ -782,7 +807,7 @@ class ConsumeStream(Iterator["Event"]):
             self._waiter = None
             event.succeed(_NOTHING)
 
-    def _finish(self, error: ChannelClosedByBroker | None) -> None:
+    def _finish(self, error: ChannelClosedByBroker | ConnectionClosedByBroker | None) -> None:
         self._finished = True
         self._error = error
         waiter = self._waiter
@@ -790,5 +815,7 @@ class ConsumeStream(Iterator["Event"]):
         if waiter is not None and not waiter.triggered:
             if error is not None:
                 waiter.fail(error)
+                if not waiter.callbacks:  # nobody waits on it: do not let it escape run()
+                    waiter.defused = True
             else:
                 waiter.succeed(_NOTHING)

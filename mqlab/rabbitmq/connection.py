@@ -15,7 +15,8 @@ a fault-injection layer wraps:
 
 Override them in a subclass (the connection then always goes through them; with no
 latency and no override, frames skip the call). A wrapper that drops a publish frame
-must call :meth:`Connection.lose_publish` so the ledger counts it as lost in transit.
+must call :meth:`Connection.drop` with it so the ledger counts it as lost in transit;
+:meth:`Connection.frame_kind` says what a frame is.
 
 Synchronous methods (declare, bind, basic_get, basic_qos, basic_consume ...) take
 effect at once, as if the client waited for the reply; note that this lets them
@@ -39,6 +40,14 @@ if TYPE_CHECKING:
     from mqlab.rabbitmq.broker import Broker
 
 __all__ = ["Connection"]
+
+_FRAME_KINDS: dict[Any, str] = {
+    Channel._arrive_publish: "publish",
+    Channel._arrive_publish_delayed: "publish",
+    Channel._arrive_ack: "ack",
+    Channel._arrive_nack: "nack",
+    Channel._close_broker_side: "close",
+}
 
 MAX_CHANNELS = 2047
 """RabbitMQ's default ``channel_max`` (since 3.7.0)."""
@@ -140,10 +149,26 @@ class Connection:
             channel._drain_pending = True
             self.sim.call_at(arrival, channel._drain)
 
-    def lose_publish(self) -> None:
-        """Account for a publish frame a fault layer dropped on its way to the broker."""
-        self.broker._in_transit -= 1
-        self.broker._lost_in_transit += 1
+    @staticmethod
+    def frame_kind(handler: Callable[..., Any]) -> str:
+        """What a client-to-broker frame is: publish, ack, nack, close or other (for fault layers)."""
+        return _FRAME_KINDS.get(getattr(handler, "__func__", None), "other")
+
+    def drop(self, handler: Callable[..., Any], *args: Any) -> None:
+        """Account for a client-to-broker frame a fault layer chose not to deliver.
+
+        A dropped publish is counted as lost in transit; a dropped ack, nack or reject
+        leaves its delivery unacked (it is requeued when the channel closes).
+        """
+        function = getattr(handler, "__func__", None)
+        broker = self.broker
+        if function is Channel._arrive_publish_delayed:
+            broker._in_transit -= 1
+            broker._lost_in_transit += 1
+        elif function is Channel._arrive_publish:
+            broker._lost_in_transit += 1
+        if self.sim.tracing:
+            self.sim.log(f"connection:{self.name}", "frame_dropped", kind=self.frame_kind(handler))
 
     # -- closing ---------------------------------------------------------------------------------
     def close(self, reply_code: int = 200, reply_text: str = "Normal shutdown") -> None:

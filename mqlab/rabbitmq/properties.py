@@ -225,6 +225,15 @@ class Basic:
             self.exchange = exchange
             self.routing_key = routing_key
 
+    class Cancel(_Frame):
+        """The broker cancelled a consumer (its queue was deleted); sent to ``add_on_cancel_callback``."""
+
+        __slots__ = ("consumer_tag",)
+        NAME = "Basic.Cancel"
+
+        def __init__(self, consumer_tag: str) -> None:
+            self.consumer_tag = consumer_tag
+
     class Ack(_Frame):
         """A publisher confirm: the broker took responsibility for the message."""
 
