@@ -294,6 +294,9 @@ class Cluster:
         if request.max_size > topic.max_message_bytes:
             self.respond(request, "MSG_SIZE_TOO_LARGE", -1)
             return
+        if topic.compact and None in request.keys:
+            self.respond(request, "INVALID_RECORD", -1)  # "Compacted topic cannot accept message without key"
+            return
         acks = request.acks
         if acks == -1 and len(state.isr) < topic.config["min.insync.replicas"]:
             self.respond(request, "NOT_ENOUGH_REPLICAS", -1)
