@@ -3,7 +3,8 @@
 Every function takes plain data (the kernel's :class:`~mqlab.sim.TimeSeries` and
 :class:`~mqlab.sim.TraceRecord`, or the small records defined here) and returns a
 ``plotly.graph_objects.Figure`` whose JSON is deterministic: build it twice, get the same
-bytes. Adapters from the broker models live in :mod:`mqlab.viz.adapters`.
+bytes. Adapters from the broker models and the scenario results live in :mod:`mqlab.viz.adapters`
+(``from_rabbitmq``, ``from_kafka``, ``logview_from_kafka``, ``from_sqs``, ``steps_from_walkthrough``).
 
 Importing this package switches plotly to the mimetype renderer
 (:func:`~mqlab.viz.palette.use_offline_renderer`): figures render offline in JupyterLab and
@@ -22,6 +23,7 @@ figure                             what it shows
 =================================  ======================================================
 """
 
+from mqlab.viz.adapters import from_kafka, from_rabbitmq, from_sqs, logview_from_kafka, steps_from_walkthrough
 from mqlab.viz.errors import InvalidFigureInput
 from mqlab.viz.journey import JourneyStep, journey_figure, journey_from_trace, message_ids
 from mqlab.viz.logview import GroupOffsets, LogView, PartitionOffsets, logview_figure
@@ -62,11 +64,15 @@ __all__ = [
     "base_figure",
     "collect_series",
     "figure_bundle",
+    "from_kafka",
+    "from_rabbitmq",
+    "from_sqs",
     "journey_figure",
     "journey_from_trace",
     "kafka_topology",
     "layout_positions",
     "logview_figure",
+    "logview_from_kafka",
     "markers_from_trace",
     "message_ids",
     "protocol_from_trace",
@@ -76,6 +82,7 @@ __all__ = [
     "snapshot_figure",
     "sqs_topology",
     "state_at",
+    "steps_from_walkthrough",
     "timeseries_figure",
     "topology_figure",
     "use_offline_renderer",

@@ -14,7 +14,8 @@ One horizontal bar per partition, along the offset axis:
 Lag is reported as Kafka's ``kafka-consumer-groups.sh --describe`` reports it:
 ``LAG = LOG-END-OFFSET - CURRENT-OFFSET`` where CURRENT-OFFSET is the committed offset and
 the tool's LOG-END-OFFSET column is the high watermark a consumer sees; a group with no
-committed offset has no lag ("-").
+committed offset has no lag ("-"), unless the input gives one (:func:`mqlab.viz.adapters.logview_from_kafka`
+passes the Kafka model's own lag, which counts such a group from the log start offset).
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ __all__ = ["GroupOffsets", "LogView", "PartitionOffsets", "logview_figure"]
 
 @dataclass(frozen=True)
 class GroupOffsets:
-    """One consumer group on one partition: committed offset and live position (``None``: none yet)."""
+    """One consumer group on one partition: committed offset and live position (``None``: none yet).
+
+    ``lag`` overrides the computed lag (an adapter passes the model's own figure).
+    """
 
     group: str
     committed: int | None = None
     position: int | None = None
+    lag: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class PartitionOffsets:
     def lag(self, group: str) -> int | None:
         """``high watermark - committed offset`` for ``group``, or None if it has not committed here."""
         for g in self.groups:
+            if g.group == group and g.lag is not None:
+                return g.lag
             if g.group == group and g.committed is not None:
                 return max(0, self.high_watermark - g.committed)
         return None

@@ -7,7 +7,8 @@ its receiver's at ``arrival``:
 * a data frame that arrives: blue arrow; an ack (or confirm) that arrives: green arrow;
 * a frame that is lost: a dashed vermillion arrow that stops half way, ending in an ✕;
 * a duplicate copy: an orange arrow;
-* a frame still in flight when the trace ends: a grey dotted arrow.
+* a frame still in flight when the trace ends: a grey dotted arrow;
+* a note (``fate="note"``, e.g. "timeout: resend"): text on the sender's lifeline.
 
 :func:`protocol_from_trace` reads the ``send``/``arrive`` records a
 :class:`mqlab.faults.link.Link` writes (with ``direction``, ``kind`` and ``id``) and the
@@ -27,8 +28,8 @@ from mqlab.viz.palette import BAD, GOOD, MUTED, NEUTRAL, RETRY, TEMPLATE
 
 __all__ = ["ACK_KINDS", "FATES", "ProtocolStep", "protocol_from_trace", "sequence_figure"]
 
-FATES = ("delivered", "lost", "duplicated", "in flight")
-"""What can happen to one frame."""
+FATES = ("delivered", "lost", "duplicated", "in flight", "note")
+"""What can happen to one frame; a ``note`` is not a frame but a remark on the sender's lifeline."""
 
 ACK_KINDS = frozenset({"ack", "nack", "confirm", "basic.ack", "commit", "delete"})
 """Frame kinds drawn as acknowledgements (green) rather than data (blue)."""
@@ -92,7 +93,7 @@ def sequence_figure(
                 raise InvalidFigureInput(f"step {s.label!r} names {name!r}, who is not among the participants {names}")
     flights = sorted(s.arrival - s.time for s in steps if s.arrival is not None and s.arrival > s.time)
     typical = flights[len(flights) // 2] if flights else 0.0  # how long an unanswered frame is drawn flying
-    steps = [s if s.arrival is not None or s.fate == "delivered" else replace(s, arrival=s.time + typical)
+    steps = [s if s.arrival is not None or s.fate in ("delivered", "note") else replace(s, arrival=s.time + typical)
              for s in steps]
     end = max(max(s.time, s.arrival or s.time) for s in steps)
     bottom = end + max(end * 0.05, 0.1)
@@ -102,6 +103,8 @@ def sequence_figure(
         y=[v for _ in names for v in (0.0, bottom, None)],
         mode="lines", line={"color": "#BBBBBB", "width": 2}, name="lifeline", showlegend=False, hoverinfo="skip",
     ))
+    notes = [s for s in steps if s.fate == "note"]
+    steps = [s for s in steps if s.fate != "note"]
     groups: dict[str, tuple[str, str, str, list[ProtocolStep]]] = {}
     for s in steps:
         key, legend, colour, dash = _style(s)
@@ -135,10 +138,16 @@ def sequence_figure(
             customdata=[s.fate for s in members],
             hovertemplate="%{text}: %{customdata}<extra></extra>",
         ))
+    if notes:
+        fig.add_trace(go.Scatter(
+            x=[column[s.sender] for s in notes], y=[s.time for s in notes], mode="markers+text", name="note",
+            text=[s.label for s in notes], textposition="middle right", textfont={"size": 11, "color": "#444444"},
+            marker={"symbol": "square", "size": 8, "color": MUTED}, hovertemplate="%{text}<extra>note</extra>",
+        ))
     fig.update_layout(
         template=TEMPLATE,
         title={"text": title},
-        height=max(360, 160 + 28 * len(steps)),
+        height=max(360, 160 + 28 * (len(steps) + len(notes))),
         legend={"title": {"text": "frames"}},
     )
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(names))), ticktext=names, side="top",

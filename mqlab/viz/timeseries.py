@@ -8,7 +8,11 @@ Input shapes, from the most to the least specific:
   (a :class:`~mqlab.sim.Simulation`, or a scenario result that keeps its
   simulation's metrics), or a ``series`` attribute or method giving a mapping of
   name to :class:`TimeSeries` (a scenario result);
-* a mapping ``{run label: any of the above}``: several runs overlaid.
+* a scenario result dataclass with a ``times`` tuple: each numeric tuple field of the same
+  length is a series (``depth_series`` is called ``depth``), and a tuple of named parts with
+  their own ``times`` adds ``<part>.<field>`` series (a cascade's ``services``);
+* a dataclass whose fields are such results (a cascade's ``sync`` and ``queue`` runs), or a
+  mapping ``{run label: any of the above}``: several runs overlaid.
 
 Each metric gets its own row (its own y axis and unit); runs share a colour across
 rows and are toggled together from the legend. With one run, colours tell metrics
@@ -18,6 +22,7 @@ at an instant) or a policy action (a dashed line) across every row.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,19 +47,22 @@ __all__ = [
 
 UNITS: dict[str, str] = {
     "latency": "s",
+    "p50": "s",
+    "p95": "s",
+    "p99": "s",
+    "delay": "s",
+    "age": "s",
     "time": "s",
-    "throughput": "messages/s",
-    "rate": "messages/s",
+    "error_rate": "errors/s",
+    "throughput": "per s",
+    "rate": "per s",
     "memory": "bytes",
     "bytes": "bytes",
     "lag": "records",
     "offset": "offset",
     "consumers": "consumers",
+    "busy": "threads",
     "errors": "errors",
-    "depth": "messages",
-    "in_flight": "messages",
-    "ready": "messages",
-    "unacked": "messages",
 }
 """Units by a word in the metric's name (first match wins, in this order); messages otherwise."""
 
@@ -136,10 +144,34 @@ def _series_of(source: Any) -> list[TimeSeries]:
         isinstance(s, TimeSeries) for s in source
     ):
         return list(source)
+    if dataclasses.is_dataclass(source) and isinstance(getattr(source, "times", None), tuple):
+        return _result_series(source, "")
     raise InvalidFigureInput(
         f"cannot draw {type(source).__name__} as time series: pass a TimeSeries, a list of them, a Simulation "
         "(its metrics), an object with a 'series' mapping, or a dict {run label: one of these}"
     )
+
+
+def _result_series(result: Any, prefix: str) -> list[TimeSeries]:
+    """Series of a scenario result: every numeric tuple field as long as its ``times`` (``depth_series`` is
+    named ``depth``), then the same for each part in a tuple of named parts (``services`` → ``web.busy``)."""
+    times = result.times
+    found: list[TimeSeries] = []
+    parts: list[Any] = []
+    for f in dataclasses.fields(result):
+        if f.name == "times":
+            continue
+        value = getattr(result, f.name)
+        if not isinstance(value, tuple) or not value:
+            continue
+        if len(value) == len(times) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            name = f.name.removesuffix("_series")
+            found.append(TimeSeries(prefix + name, times, value))
+        elif all(dataclasses.is_dataclass(v) and isinstance(getattr(v, "times", None), tuple) for v in value):
+            parts.extend(value)
+    for part in parts:
+        found.extend(_result_series(part, f"{prefix}{getattr(part, 'name', type(part).__name__)}."))
+    return found
 
 
 def _named(name: str, series: Any) -> TimeSeries:
@@ -154,6 +186,11 @@ def collect_series(source: Any) -> dict[str, list[TimeSeries]]:
         if all(isinstance(v, TimeSeries) for v in source.values()):
             return {"": [_named(name, s) for name, s in source.items()]}
         return {str(label): _series_of(run) for label, run in source.items()}
+    if dataclasses.is_dataclass(source) and not hasattr(source, "times") and not isinstance(source, type):
+        runs = {f.name: getattr(source, f.name) for f in dataclasses.fields(source)}
+        runs = {k: v for k, v in runs.items() if dataclasses.is_dataclass(v) and hasattr(v, "times")}
+        if runs:
+            return {label: _series_of(run) for label, run in runs.items()}
     return {"": _series_of(source)}
 
 

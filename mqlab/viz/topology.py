@@ -106,6 +106,7 @@ EDGE_STYLES: dict[str, tuple[str, str, str]] = {
     "partition": (OKABE_ITO["reddish_purple"], "solid", "has partition"),
     "assignment": (GOOD, "solid", "assigned to member"),
     "redrive": (BAD, "dash", "redrive after maxReceiveCount"),
+    "alternate": (OKABE_ITO["orange"], "dash", "alternate exchange (unroutable messages)"),
     "matched": (GOOD, "solid", "binding matched"),
     "unmatched": (MUTED, "dot", "binding did not match"),
 }
@@ -309,7 +310,8 @@ def rabbitmq_topology(
             nodes[e.target] = Node(old.id, old.label, "dlq", old.count, old.detail + " (dead letters)")
     for queue_name, tag in consumers:
         node_id = _unique_id("c", tag)
-        nodes.setdefault(node_id, Node(node_id, tag, "consumer", None, f"consumer {tag!r} on {queue_name!r}"))
+        short = tag if len(tag) <= 14 else tag[:11] + "…"  # server-generated tags are long (amq.ctag-..., ctag1.<hex>)
+        nodes.setdefault(node_id, Node(node_id, short, "consumer", None, f"consumer {tag!r} on {queue_name!r}"))
         edges.append(Edge(queue(queue_name), node_id, "consume"))
     return Topology(tuple(nodes.values()), tuple(edges), title)
 

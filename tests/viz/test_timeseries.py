@@ -113,7 +113,8 @@ def test_units_guessed_from_names():
     """Units come from words in the metric name: latency in seconds, lag in records, throughput per second."""
     assert unit_of("latency_p99") == "s"
     assert unit_of("consumer_lag") == "records"
-    assert unit_of("throughput") == "messages/s"
+    assert unit_of("web.throughput") == "per s"
+    assert unit_of("web.error_rate") == "errors/s"
     assert unit_of("queued") == "messages"
 
 
