@@ -134,6 +134,7 @@ class Channel:
         self._return_callbacks: list[Callable[..., Any]] = []
         self._on_close: list[Callable[[Channel, Any], Any]] = []
         self._on_cancel: list[Callable[[Method], Any]] = []
+        self._consuming_waiters: list[Event] = []
         self.errors: list[CallbackError] = []
 
     # -- state -------------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class Channel:
             return
         if consumer.stream is not None:
             consumer.stream._finish(None)
+        self._check_consuming_done()
         frame = Method(self.channel_number, Basic.Cancel(consumer.tag))
         for callback in list(self._on_cancel):
             try:
@@ -451,6 +453,7 @@ class Channel:
             self.broker._basic_cancel(consumer)
             if consumer.stream is not None:
                 consumer.stream._finish(None)
+        self._check_consuming_done()
         return []
 
     def consume(self, queue: str, auto_ack: bool = False, exclusive: bool = False,
@@ -484,6 +487,41 @@ class Channel:
                     self.basic_nack(method.delivery_tag, requeue=True)
                     requeued += 1
         return requeued
+
+    def start_consuming(self) -> None:
+        """pika's blocking loop, in virtual time: run the simulation until this channel has no active
+        consumer left (``stop_consuming``, ``basic_cancel``, the channel closing) or nothing is left to
+        happen. For top-level scripts; a kernel process yields events instead (see ``consume``)."""
+        if self._client_closed:
+            self._raise_closed()
+        sim = self.sim
+        _refuse_nested_run(sim, "start_consuming")
+        if not self.consumer_tags:
+            return
+        done = sim.event()
+        self._consuming_waiters.append(done)
+        try:
+            sim.run(until=done)
+        except RuntimeError:
+            if sim._agenda:  # not "nothing left to happen": a real error
+                raise
+        finally:
+            if done in self._consuming_waiters:
+                self._consuming_waiters.remove(done)
+
+    def stop_consuming(self, consumer_tag: str | None = None) -> None:
+        """Cancel one consumer, or all of this channel's consumers; ``start_consuming`` then returns."""
+        if self._client_closed:
+            self._raise_closed()
+        for tag in [consumer_tag] if consumer_tag is not None else list(self._consumers):
+            self.basic_cancel(tag)
+
+    def _check_consuming_done(self) -> None:
+        if self._consuming_waiters and (self._client_closed or not self.consumer_tags):
+            waiters, self._consuming_waiters = self._consuming_waiters, []
+            for waiter in waiters:
+                if not waiter.triggered:
+                    waiter.succeed()
 
     def basic_get(self, queue: str, auto_ack: bool = False) -> tuple[Any, BasicProperties | None, bytes | None]:
         """Take one ready message now: ``(method, properties, body)``, or ``(None, None, None)`` if none."""
@@ -716,6 +754,7 @@ class Channel:
         for consumer in self._consumers.values():
             if consumer.stream is not None:
                 consumer.stream._finish(broker_error)
+        self._check_consuming_done()
         for callback in list(self._on_close):
             try:
                 callback(self, reason)
@@ -738,6 +777,15 @@ class Channel:
     def __repr__(self) -> str:
         state = "closed" if self._client_closed else "open"
         return f"<Channel {self.channel_number} of {self.connection.name!r} {state} unacked={len(self._unacked)}>"
+
+
+def _refuse_nested_run(sim: Any, what: str) -> None:
+    if sim.active_process is not None:
+        raise RuntimeError(
+            f"{what}() runs the simulation and cannot be called from inside a kernel process "
+            f"({sim.active_process.name!r}); in a process, yield events: "
+            f"'for event in ch.consume(queue): method, properties, body = yield event'"
+        )
 
 
 def _qos(channel: Channel, prefetch_size: int, prefetch_count: int, global_qos: bool) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mqlab.rabbitmq.channel import Channel
+from mqlab.rabbitmq.channel import Channel, _refuse_nested_run
 from mqlab.rabbitmq.errors import (
     ConnectionClosed,
     ConnectionClosedByBroker,
@@ -110,6 +110,23 @@ class Connection:
     def add_on_close_callback(self, callback: Callable[[Connection, ConnectionClosed], Any]) -> None:
         """Call ``callback(connection, reason)`` when the connection closes (pika's signature)."""
         self._on_close.append(callback)
+
+    # -- pika's blocking helpers, in virtual time -------------------------------------------------
+    def process_data_events(self, time_limit: float | None = 0) -> None:
+        """Let ``time_limit`` seconds of virtual time pass (deliveries, confirms, timers run).
+
+        ``None`` runs until nothing is left to happen. For top-level scripts, like pika's
+        ``BlockingConnection.process_data_events``; kernel processes yield events instead.
+        """
+        self._check_open()
+        _refuse_nested_run(self.sim, "process_data_events")
+        self.sim.run(until=None if time_limit is None else self.sim.now + time_limit)
+
+    def sleep(self, duration: float) -> None:
+        """pika's ``BlockingConnection.sleep``: let ``duration`` seconds of virtual time pass."""
+        self._check_open()
+        _refuse_nested_run(self.sim, "sleep")
+        self.sim.run(until=self.sim.now + duration)
 
     # -- channels --------------------------------------------------------------------------------
     def channel(self, channel_number: int | None = None) -> Channel:
