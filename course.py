@@ -99,9 +99,34 @@ def open_course(extra: list[str]) -> int:
     return run([str(venv_python()), "-m", "jupyter", "lab", START_NOTEBOOK, *extra])
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser tests when it is missing and apt can (root); else they skip."""
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not (apt and is_root):
+        say("Chromium not found: the browser tests will skip (install it with: sudo apt-get install -y chromium)")
+        return
+    say("installing Chromium with apt-get for the browser tests (about a minute)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+        try:
+            if subprocess.run(command, env=env, timeout=600).returncode != 0:
+                break
+        except subprocess.TimeoutExpired:
+            break
+    if not CHROMIUM.exists():
+        say("could not install Chromium: the browser tests will skip (try: sudo apt-get install -y chromium)")
+
+
 def test_everything(extra: list[str]) -> int:
-    """Lint, then every test: unit and property tests, notebook checks, notebooks under nbval."""
+    """Lint, then every test: unit and property tests, notebook gates, notebooks under nbval."""
     ensure_installed("course,test,bench")
+    ensure_chromium()
     python = str(venv_python())
     say("ruff: lint")
     if run([python, "-m", "ruff", "check", "."]) != 0:

@@ -63,9 +63,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_session(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Chromium with JupyterLab loaded; skips, saying how to install Chromium, where there is none."""
+    """Chromium with JupyterLab loaded; skips, saying how to install Chromium, where there is none.
+
+    Module-scoped on purpose: Playwright's synchronous API keeps an asyncio loop marked as running in the
+    main thread while it is started, which would break later tests that call asyncio.run().
+    """
     from browser_check import Session, chromium_missing
 
     missing = chromium_missing()
