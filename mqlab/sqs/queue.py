@@ -19,6 +19,10 @@ Standard queues (at-least-once, best-effort order), with seeded randomness from
   servers; each ready message is seen with this probability, so a short poll
   can return fewer messages than exist, or none. Long polls ask every server.
 
+A message whose visibility timeout ends goes to the back of a standard queue's
+ready line (AWS promises no order; this keeps a failing message from starving
+the others).
+
 Stale receipt handles, as AWS documents and as SDK users report:
 
 * standard queue, handle from an earlier receive of a message received again
@@ -469,6 +473,9 @@ class Queue:
             message = ready.popleft()
             if message.state is not VISIBLE:
                 continue  # a stale entry: the message was deleted, expired or purged while visible
+            if (redrive is not None and message.receive_count >= redrive.max_receive_count
+                    and self.service.redrive(self, message, redrive)):
+                continue
             if random is not None:
                 if sample < 1.0 and random() >= sample:
                     if skipped is None:
@@ -486,9 +493,6 @@ class Queue:
                     if len(skipped) >= 64:
                         break
                     continue
-            if (redrive is not None and message.receive_count >= redrive.max_receive_count
-                    and self.service.redrive(self, message, redrive)):
-                continue
             self._deliver(message, visibility_timeout, now)
             out.append(message)
         if skipped:

@@ -9,7 +9,8 @@ the dead-letter-queue." The move happens *at receive time*: a ReceiveMessage
 that would deliver a message whose ``ApproximateReceiveCount`` already equals
 ``maxReceiveCount`` moves it to the DLQ instead and goes on with the next
 message. A message nobody asks for again stays in the source queue, visible,
-however often it was received before.
+however often it was received before. If the dead-letter queue has been
+deleted, the message is delivered as usual (the model's choice; AWS does not say).
 
 In the DLQ a message keeps its MessageId, body, attributes and receive count and
 gains ``DeadLetterQueueSourceArn``. For a standard queue it also keeps its
