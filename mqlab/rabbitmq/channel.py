@@ -316,10 +316,7 @@ class Channel:
                     f"serialise it first, e.g. json.dumps(obj).encode()"
                 )
         if properties is not None:
-            properties = as_properties(properties).copy()
-            mode = properties.delivery_mode
-            if mode is not None and type(mode) is not int:
-                properties.delivery_mode = int(getattr(mode, "value", mode))
+            properties = _checked_properties(properties)
         broker = self.broker
         broker._published += 1
         seq = 0
@@ -356,8 +353,7 @@ class Channel:
                 )
 
     def _arrive_publish_delayed(self, exchange: str, routing_key: str, properties: BasicProperties | None,
-                                body: bytes,
-                                mandatory: bool, seq: int) -> None:
+                                body: bytes, mandatory: bool, seq: int) -> None:
         self.broker._in_transit -= 1
         self._arrive_publish(exchange, routing_key, properties, body, mandatory, seq)
 
@@ -777,6 +773,25 @@ class Channel:
     def __repr__(self) -> str:
         state = "closed" if self._client_closed else "open"
         return f"<Channel {self.channel_number} of {self.connection.name!r} {state} unacked={len(self._unacked)}>"
+
+
+def _checked_properties(properties: Any) -> BasicProperties:
+    """A private copy of ``properties`` (the publisher may reuse its object), with pika's encoding checks."""
+    properties = as_properties(properties).copy()
+    mode = properties.delivery_mode
+    if mode is not None and type(mode) is not int:
+        properties.delivery_mode = mode = int(getattr(mode, "value", mode))
+    if mode is not None and mode not in (1, 2):
+        raise InvalidFieldType(f"delivery_mode must be 1 (transient) or 2 (persistent), got {mode!r}")
+    priority = properties.priority
+    if priority is not None and (
+        isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 255
+    ):
+        raise InvalidFieldType(f"priority is an octet: an int from 0 to 255, got {priority!r}")
+    headers = properties.headers
+    if headers is not None and not isinstance(headers, dict):
+        raise InvalidFieldType(f"headers must be a dict (an AMQP table), got {type(headers).__name__}")
+    return properties
 
 
 def _refuse_nested_run(sim: Any, what: str) -> None:

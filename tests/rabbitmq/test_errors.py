@@ -254,3 +254,30 @@ def test_closed_channel_says_so(world):
         with pytest.raises(ChannelWrongStateError) as info:
             call()
         assert "channel 1" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("properties", "fragment"),
+    [
+        (BasicProperties(delivery_mode=3), "delivery_mode"),
+        (BasicProperties(priority=256), "priority"),
+        (BasicProperties(priority="high"), "priority"),
+        (BasicProperties(headers=[("a", 1)]), "headers"),
+    ],
+)
+def test_bad_properties_are_refused_client_side(world, properties, fragment):
+    """Properties pika could not encode are refused before anything is sent."""
+    with pytest.raises(InvalidFieldType) as info:
+        world.ch.basic_publish("", "q", b"m", properties)
+    assert fragment in str(info.value) and world.broker.ledger().published == 0
+
+
+def test_publisher_may_reuse_its_properties_object(world):
+    """The broker keeps a copy of the properties: changing the object after publishing changes nothing."""
+    world.ch.queue_declare("q")
+    properties = BasicProperties(headers={"n": 1})
+    world.ch.basic_publish("", "q", b"1", properties)
+    properties.headers["n"] = 2
+    world.ch.basic_publish("", "q", b"2", properties)
+    first, second = world.broker.queue("q").ready_entries()
+    assert (first.message.properties.headers, second.message.properties.headers) == ({"n": 1}, {"n": 2})
