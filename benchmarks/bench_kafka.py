@@ -31,10 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import Row, best_seconds, rate  # noqa: E402
+from harness import Row, best_seconds, rate
 
-from mqlab.kafka import OFFSET_BEGINNING, Cluster, Consumer, Producer, TopicPartition, default_partition  # noqa: E402
-from mqlab.sim import Simulation  # noqa: E402
+from mqlab.kafka import OFFSET_BEGINNING, Cluster, Consumer, Producer, TopicPartition, default_partition
+from mqlab.sim import Simulation
 
 VALUE = b"x" * 100
 KEYS = [b"key-%04d" % i for i in range(1000)]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from collections.abc import Callable
+
+import pytest
 
 from mqlab.kafka import Cluster, Consumer, Producer
 from mqlab.sim import Simulation

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from mqlab.kafka import AdminClient, Cluster, Consumer, KafkaException, NewPartitions, NewTopic, OffsetSpec
-from mqlab.kafka import TopicPartition
+from mqlab.kafka import (
+    AdminClient,
+    Cluster,
+    Consumer,
+    KafkaException,
+    NewPartitions,
+    NewTopic,
+    OffsetSpec,
+    TopicPartition,
+)
 from mqlab.sim import Simulation
 
 

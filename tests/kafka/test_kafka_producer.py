@@ -109,7 +109,7 @@ def test_unknown_topic_and_partitions(sim: Simulation) -> None:
     with pytest.raises(UnknownTopicOrPartition, match="does not exist"):
         producer.produce("nope", b"v")
     cluster.create_topic("t", 2, 1)
-    with pytest.raises(UnknownTopicOrPartition, match="0..1"):
+    with pytest.raises(UnknownTopicOrPartition, match=r"0\.\.1"):
         producer.produce("t", b"v", partition=2)
     with pytest.raises(UnknownTopicOrPartition, match="never negative"):
         producer.produce("t", b"v", partition=-5)

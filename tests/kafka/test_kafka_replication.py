@@ -76,7 +76,7 @@ def test_min_insync_replicas_refuses_acks_all(sim: Simulation) -> None:
     producer.produce("t", b"v", on_delivery=lambda e, m: errors.append(e))
     producer.flush()
     assert errors[0].name() == "_MSG_TIMED_OUT"  # NOT_ENOUGH_REPLICAS is retriable until the timeout
-    assert [r for r in sim.trace.select(action="retry")][0].details["error"] == "NOT_ENOUGH_REPLICAS"
+    assert sim.trace.select(action="retry")[0].details["error"] == "NOT_ENOUGH_REPLICAS"
     ok = []
     producer1 = Producer(cluster, {"acks": 1})
     producer1.produce("t", b"v", on_delivery=lambda e, m: ok.append(e))

@@ -113,7 +113,7 @@ def test_transactional_calls_out_of_order_are_refused(cluster: Cluster) -> None:
     with pytest.raises(InvalidTxnState, match="begin_transaction"):
         producer.commit_transaction()
     plain = Producer(cluster, {})
-    with pytest.raises(KafkaException, match="transactional.id"):
+    with pytest.raises(KafkaException, match=r"transactional\.id"):
         plain.begin_transaction()
 
 
