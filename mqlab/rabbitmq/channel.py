@@ -777,6 +777,9 @@ class Channel:
 
 def _checked_properties(properties: Any) -> BasicProperties:
     """A private copy of ``properties`` (the publisher may reuse its object), with pika's encoding checks."""
+    headers = getattr(properties, "headers", None)
+    if headers is not None and not isinstance(headers, dict):
+        raise InvalidFieldType(f"headers must be a dict (an AMQP table), got {type(headers).__name__}")
     properties = as_properties(properties).copy()
     mode = properties.delivery_mode
     if mode is not None and type(mode) is not int:
@@ -788,9 +791,6 @@ def _checked_properties(properties: Any) -> BasicProperties:
         isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 255
     ):
         raise InvalidFieldType(f"priority is an octet: an int from 0 to 255, got {priority!r}")
-    headers = properties.headers
-    if headers is not None and not isinstance(headers, dict):
-        raise InvalidFieldType(f"headers must be a dict (an AMQP table), got {type(headers).__name__}")
     return properties
 
 
