@@ -510,12 +510,15 @@ def command_start(names: list[str]) -> int:
             if old and pid_alive(old["pid"]):
                 print(f"export MQLAB_KAFKA_BOOTSTRAP={old['bootstrap']}")
                 continue
-            process = subprocess.Popen(
-                [sys.executable, __file__, "_hold-kafka"],
-                stdout=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            STATE_DIR.mkdir(parents=True, exist_ok=True)
+            with open(STATE_DIR / "kafka.out", "ab") as log:
+                process = subprocess.Popen(
+                    [sys.executable, __file__, "_hold-kafka"],
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
             bootstrap = process.stdout.readline().decode().strip() if process.stdout else ""
             if not bootstrap:
                 raise BrokerUnavailable("the Kafka mock cluster did not start (is confluent-kafka installed?)")
