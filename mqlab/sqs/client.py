@@ -48,7 +48,6 @@ from mqlab.sqs.errors import (
     InvalidParameterValue,
     MissingParameter,
     ParamValidationError,
-    ResourceNotFoundException,
     TooManyEntriesInBatchRequest,
     client_exceptions,
 )
@@ -893,10 +892,7 @@ class SQSClient:
             raise _missing("TaskHandle")
         if not isinstance(TaskHandle, str):
             raise _bad_type("TaskHandle", TaskHandle, str)
-        try:
-            task = self._service.cancel_move_task(TaskHandle, op)
-        except ResourceNotFoundException:
-            raise
+        task = self._service.cancel_move_task(TaskHandle, op)
         self._service.account_cost.record(op)
         return {"ApproximateNumberOfMessagesMoved": task.moved, **_meta()}
 
