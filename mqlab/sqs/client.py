@@ -438,17 +438,18 @@ class SQSClient:
         A FIFO send deduplicated within 5 minutes succeeds and returns the first copy's MessageId.
         """
         op = "SendMessage"
-        queue = self._queue(QueueUrl, op)
+        queue = self._by_url.get(QueueUrl) or self._queue(QueueUrl, op)
         if (MessageAttributes is None and MessageSystemAttributes is None and DelaySeconds is None
                 and type(MessageBody) is str and not queue.fifo and MessageGroupId is None
                 and MessageDeduplicationId is None):
             # The common case, kept short: a plain body to a standard queue.
-            check_body(MessageBody, op)
+            if not MessageBody or INVALID_BODY_CHARACTER.search(MessageBody) is not None:
+                check_body(MessageBody, op)  # raises the full error
             encoded = MessageBody.encode()
             size = len(encoded)
             if size > queue.config.maximum_message_size:
                 self._prepare(queue, op, MessageBody, None, None, None, None, None)  # raises the full error
-            digest = body_md5(encoded)
+            digest = hashlib.md5(encoded).hexdigest()
             message = queue.send(MessageBody, digest, size, None, None, None, None, None)
             queue.cost.record(op, size)
             return {"MD5OfMessageBody": digest, "MessageId": message.message_id,  # type: ignore[union-attr]
@@ -775,7 +776,7 @@ class SQSClient:
     def delete_message(self, *, QueueUrl: str = _MISSING, ReceiptHandle: str = _MISSING) -> dict[str, Any]:
         """DeleteMessage with the handle of the latest receive (:mod:`mqlab.sqs.queue` describes stale handles)."""
         op = "DeleteMessage"
-        queue = self._queue(QueueUrl, op)
+        queue = self._by_url.get(QueueUrl) or self._queue(QueueUrl, op)
         if ReceiptHandle is _MISSING:
             raise _missing("ReceiptHandle")
         queue.delete(ReceiptHandle, op)

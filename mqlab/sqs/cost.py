@@ -66,7 +66,10 @@ class CostMeter:
         self.requests += 1
         self.billed += billed
         by_action = self._by_action
-        by_action[action] = by_action.get(action, 0) + billed
+        if action in by_action:
+            by_action[action] += billed
+        else:
+            by_action[action] = billed
 
     def record_empty_receive(self) -> None:
         self.empty_receives += 1
