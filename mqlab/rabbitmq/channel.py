@@ -80,6 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["CallbackError", "Channel", "ConsumeStream"]
 
 _NOTHING = (None, None, None)
+_on_delivery = Consumer.on_delivery  # a plain function: no bound method per delivery
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Channel:
         self._inbox: deque[tuple[float, Callable[..., Any], tuple[Any, ...]]] = deque()
         self._drain_pending = False
         self._tag = 0
-        self._unacked: dict[int, tuple[Entry, Queue, Consumer | None]] = {}
+        self._unacked: dict[int, Entry] = {}
         self._consumers: dict[str, Consumer] = {}
         self._prefetch = 0
         self._global_prefetch = 0
@@ -567,7 +568,8 @@ class Channel:
         if consumer.auto_ack:
             queue.auto_acked += 1
         else:
-            self._unacked[tag] = (entry, queue, consumer)
+            entry.consumer = consumer
+            self._unacked[tag] = entry
             consumer.unacked += 1
             queue.unacked += 1
         sim = self.sim
@@ -577,12 +579,12 @@ class Channel:
         connection = self.connection
         if connection._plain_receive:  # Connection.receive, inlined on the hot path
             arrival = sim.now + connection._latency
-            self._inbox.append((arrival, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message)))
+            self._inbox.append((arrival, _on_delivery, (consumer, tag, redelivered, entry.delivery_count, message)))
             if not self._drain_pending:
                 self._drain_pending = True
                 sim.call_at(arrival, self._drain)
         else:
-            connection.receive(self, consumer.on_delivery, (tag, redelivered, entry.delivery_count, message))
+            connection.receive(self, _on_delivery, (consumer, tag, redelivered, entry.delivery_count, message))
 
     def _take(self, queue: Queue, entry: Entry, auto_ack: bool) -> int:
         """Broker side of ``basic_get``: a delivery tag for ``entry`` (unacked unless ``auto_ack``)."""
@@ -593,7 +595,8 @@ class Channel:
         if auto_ack:
             queue.auto_acked += 1
         else:
-            self._unacked[self._tag] = (entry, queue, None)
+            entry.consumer = None
+            self._unacked[self._tag] = entry
             queue.unacked += 1
         if self.sim.tracing:
             self.sim.log(queue.actor, "redelivered" if entry.redelivered else "delivered",
@@ -627,16 +630,16 @@ class Channel:
             return
         unacked = self._unacked
         if not multiple:
-            record = unacked.pop(delivery_tag, None)
-            if record is None:
+            entry = unacked.pop(delivery_tag, None)
+            if entry is None:
                 self._collect(delivery_tag, False)  # raises the 406 through _fail
                 return
-            entry, queue, consumer = record
+            queue = entry.queue
             if not queue.deleted:
                 if self.sim.tracing:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=delivery_tag,
                                  channel=self.actor)
-                queue.settle_acked(consumer)
+                queue.settle_acked(entry.consumer)
                 if self._global_prefetch:
                     self._dispatch_all()
             return
@@ -644,12 +647,13 @@ class Channel:
         if tags is None:
             return
         for tag in tags:
-            entry, queue, consumer = unacked.pop(tag)
+            entry = unacked.pop(tag)
+            queue = entry.queue
             if not queue.deleted:
                 if self.sim.tracing:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=tag,
                                  channel=self.actor)
-                queue.settle_acked(consumer)
+                queue.settle_acked(entry.consumer)
         if self._global_prefetch:
             self._dispatch_all()
 
@@ -662,7 +666,8 @@ class Channel:
         touched: list[Queue] = []
         unacked = self._unacked
         for tag in tags:
-            entry, queue, consumer = unacked.pop(tag)
+            entry = unacked.pop(tag)
+            queue, consumer = entry.queue, entry.consumer
             if queue.deleted:
                 continue
             if self.sim.tracing:
@@ -684,7 +689,8 @@ class Channel:
         unacked = self._unacked
         self._unacked = {}
         touched: list[Queue] = []
-        for entry, queue, consumer in unacked.values():
+        for entry in unacked.values():
+            queue, consumer = entry.queue, entry.consumer
             if queue.deleted:
                 continue
             queue.requeue(entry, consumer, dispatch=False)

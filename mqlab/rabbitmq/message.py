@@ -13,6 +13,8 @@ Dead-lettered copies keep the id of the message they came from.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mqlab.rabbitmq.properties import BasicProperties, empty_properties
 
 __all__ = ["Entry", "Message", "message_label"]
@@ -65,13 +67,16 @@ class Entry:
 
     ``seq`` orders copies in their queue (requeued classic copies go back to their
     place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``);
-    ``expires_at`` is the virtual time the copy expires (None: never).
+    ``expires_at`` is the virtual time the copy expires (None: never); ``consumer`` is
+    the consumer holding it unacked (None when ready, or taken by ``basic_get``).
     """
 
-    __slots__ = ("message", "seq", "redelivered", "delivery_count", "expires_at", "priority")
+    __slots__ = ("message", "queue", "seq", "redelivered", "delivery_count", "expires_at", "priority", "consumer")
 
-    def __init__(self, message: Message, seq: int, expires_at: float | None, priority: int) -> None:
+    def __init__(self, message: Message, queue: Any, seq: int, expires_at: float | None, priority: int) -> None:
         self.message = message
+        self.queue = queue
+        self.consumer: Any = None
         self.seq = seq
         self.redelivered = False
         self.delivery_count = 0

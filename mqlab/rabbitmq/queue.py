@@ -169,6 +169,7 @@ class Queue:
             ttl = message_ttl
         entry = Entry(
             message,
+            self,
             self.enqueued,
             None if ttl is None else sim.now + ttl,
             0 if not self._max_priority else _priority(message, self._max_priority),
@@ -413,6 +414,7 @@ class Queue:
         self.unacked -= 1
         if consumer is not None:
             consumer.unacked -= 1
+        entry.consumer = None
         entry.redelivered = True
         sim = self.sim
         if self.is_quorum:
