@@ -27,6 +27,13 @@ from mqlab.widgets import (
     TimeScrubber,
     queueing_dashboard,
 )
+from mqlab.widgets.scenarios import (
+    cascade_dashboard,
+    guarantees_dashboard,
+    incident_dashboard,
+    lost_ack_dashboard,
+    retry_storm_dashboard,
+)
 
 GOAL_MS = 200.0
 
@@ -113,6 +120,19 @@ def run(quick: bool = False) -> list[Row]:
     load = changing([7.0, 8.0, 9.0], lambda: series.values["arrival_rate"])
     measure("time-series dashboard", series, lambda: series.set(arrival_rate=load()),
             "60 s, 2 metrics sampled every 0.5 s")
+
+    scenario_dashboards = (
+        ("cascade dashboard", cascade_dashboard, "retries", [0, 1, 2]),
+        ("retry storm dashboard", retry_storm_dashboard, "delivery_limit", [3, 5, 8]),
+        ("incident dashboard", incident_dashboard, "variant", ["unbounded", "bounded", "autoscaled", "credit"]),
+        ("guarantees dashboard", guarantees_dashboard, "seed", [0, 1, 2]),
+        ("lost-ack dashboard", lost_ack_dashboard, "timeout", [0.3, 0.5, 0.8]),
+    )
+    for subject, build, name, options in scenario_dashboards:
+        board = build(debounce=0)
+        nxt = changing(options, lambda board=board, name=name: board.values[name])
+        measure(subject, board, lambda board=board, name=name, nxt=nxt: board.set(**{name: nxt()}),
+                f"{name} moved; dashboard defaults otherwise")
 
     playground = RoutingPlayground()
     key = changing(["quick.orange.rabbit", "lazy.brown.fox", "quick.brown.fox"], lambda: playground.routing_key.value)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from mqlab.sim import Metrics, TimeSeries, TraceRecord
 from mqlab.viz.errors import InvalidFigureInput
@@ -228,8 +227,8 @@ def timeseries_figure(
     if not order:
         raise InvalidFigureInput("there is nothing to plot: the input holds no time series (was sampling on?)")
     rows = len(order)
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.3 / rows))
     several = len(runs) > 1 or next(iter(runs)) != ""
+    traces: list[dict[str, Any]] = []
     for run_index, (label, series_list) in enumerate(runs.items()):
         by_name = {s.name: s for s in series_list}
         for row, name in enumerate(order, start=1):
@@ -238,42 +237,64 @@ def timeseries_figure(
                 continue
             unit = (units or {}).get(name) or unit_of(name)
             shade = color(run_index) if several else color(row - 1)
-            fig.add_trace(
-                go.Scatter(
-                    x=list(s.times),
-                    y=_clean(s.values),
-                    mode="lines",
-                    name=label if several else f"{name} ({unit})",
-                    legendgroup=label if several else name,
-                    showlegend=row == 1 or not several,
-                    line={"color": shade, "dash": DASHES[run_index % len(DASHES)] if several else "solid"},
-                    hovertemplate=f"{label + ' · ' if several else ''}{name}: %{{y}} {unit}<br>t=%{{x}} s"
-                    "<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
-            fig.update_yaxes(title_text=f"{name} ({unit})", row=row, col=1)
-    fig.update_xaxes(title_text="virtual time (s)", row=rows, col=1)
+            traces.append({
+                "type": "scatter",
+                "x": list(s.times),
+                "y": _clean(s.values),
+                "mode": "lines",
+                "name": label if several else f"{name} ({unit})",
+                "legendgroup": label if several else name,
+                "showlegend": row == 1 or not several,
+                "line": {"color": shade, "dash": DASHES[run_index % len(DASHES)] if several else "solid"},
+                "hovertemplate": f"{label + ' · ' if several else ''}{name}: %{{y}} {unit}<br>t=%{{x}} s"
+                                 "<extra></extra>",
+                "xaxis": _axis("x", row),
+                "yaxis": _axis("y", row),
+            })
+    layout: dict[str, Any] = {
+        "template": TEMPLATE,
+        "title": {"text": title},
+        "height": 120 + height_per_row * rows,
+        "legend": {"title": {"text": "run" if several else "metric"}},
+        "shapes": [],
+        "annotations": [],
+    }
+    # rows stacked top to bottom with a shared (matched) time axis, as make_subplots(shared_xaxes=True) does,
+    # built directly because make_subplots costs tens of milliseconds per figure
+    spacing = min(0.08, 0.3 / rows)
+    height = (1 - spacing * (rows - 1)) / rows
+    for row, name in enumerate(order, start=1):
+        top = 1 - (row - 1) * (height + spacing)
+        unit = (units or {}).get(name) or unit_of(name)
+        layout[_axis("xaxis", row)] = {
+            "anchor": _axis("y", row), "domain": [0.0, 1.0], "showticklabels": row == rows,
+            **({"matches": "x"} if row > 1 else {}),
+            **({"title": {"text": "virtual time (s)"}} if row == rows else {}),
+        }
+        layout[_axis("yaxis", row)] = {"anchor": _axis("x", row), "domain": [max(0.0, top - height), top],
+                                       "title": {"text": f"{name} ({unit})"}}
     for marker in markers:
-        _draw_marker(fig, marker)
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title},
-        height=120 + height_per_row * rows,
-        legend={"title": {"text": "run" if several else "metric"}},
-    )
-    return fig
+        _draw_marker(layout, marker, rows)
+    return go.Figure(data=traces, layout=layout)
 
 
-def _draw_marker(fig: go.Figure, marker: Marker) -> None:
+def _axis(prefix: str, row: int) -> str:
+    return prefix if row == 1 else f"{prefix}{row}"
+
+
+def _draw_marker(layout: dict[str, Any], marker: Marker, rows: int) -> None:
     tint = BAD if marker.kind == "fault" else NEUTRAL if marker.kind == "policy" else MUTED
-    if marker.until is not None and marker.until > marker.time:
-        fig.add_vrect(x0=marker.time, x1=marker.until, fillcolor=tint, opacity=0.12, line_width=0, row="all", col=1)
-    else:
-        fig.add_vline(x=marker.time, line_color=tint, line_dash="dot" if marker.kind == "fault" else "dash",
-                      row="all", col=1)
-    fig.add_annotation(
-        x=marker.time, y=1.0, xref="x", yref="y domain", text=marker.label, showarrow=False,
-        xanchor="left", yanchor="bottom", font={"color": tint, "size": 11},
-    )
+    window = marker.until is not None and marker.until > marker.time
+    for row in range(1, rows + 1):
+        where = {"xref": _axis("x", row), "yref": f"{_axis('y', row)} domain", "y0": 0, "y1": 1}
+        if window:
+            layout["shapes"].append({"type": "rect", "x0": marker.time, "x1": marker.until, "fillcolor": tint,
+                                     "opacity": 0.12, "line": {"width": 0}, "layer": "below", **where})
+        else:
+            layout["shapes"].append({"type": "line", "x0": marker.time, "x1": marker.time,
+                                     "line": {"color": tint, "dash": "dot" if marker.kind == "fault" else "dash"},
+                                     **where})
+    layout["annotations"].append({
+        "x": marker.time, "y": 1.0, "xref": "x", "yref": "y domain", "text": marker.label, "showarrow": False,
+        "xanchor": "left", "yanchor": "bottom", "font": {"color": tint, "size": 11},
+    })
