@@ -80,7 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["Queue", "Waiter"]
 
 S = MessageState
-DELAYED, VISIBLE, IN_FLIGHT = S.DELAYED, S.VISIBLE, S.IN_FLIGHT
+DELAYED, VISIBLE, IN_FLIGHT, DELETED = S.DELAYED, S.VISIBLE, S.IN_FLIGHT, S.DELETED
 _INF = math.inf
 _HANDLE = re.compile(r"AQEB([0-9a-z]{10})[A-Za-z0-9+/]{24}([0-9a-f]+)\.([0-9a-f]+)\Z")
 _PADDING_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -660,9 +660,11 @@ class Queue:
         now = sim.now
         if now >= self._timer_at:  # something may be due: the timer points at the earliest deadline
             self.advance(now)
-        message = self._lookup(handle, operation)
+        message = self._handles.get(handle)
         if message is None:
-            return "gone"
+            message = self._lookup(handle, operation)
+            if message is None:
+                return "gone"
         if message.handle != handle:
             if self.fifo:
                 raise self._expired_handle(handle, operation)
@@ -679,7 +681,13 @@ class Queue:
             if sim.tracing:
                 sim.log(self.actor, "delete_missed_copy", message_id=message.message_id)
             return "missed"
-        self._leave(message, S.DELETED)
+        if message.state is IN_FLIGHT and not self.fifo and message.old_handles is None:
+            # The common case inlined (see _leave): a standard message in flight, received once.
+            message.state = DELETED
+            self.n_in_flight -= 1
+            del self._handles[handle]
+        else:
+            self._leave(message, DELETED)
         self.deleted_count += 1
         if sim.tracing:
             sim.log(self.actor, "deleted", message_id=message.message_id, receive_count=message.receive_count)
