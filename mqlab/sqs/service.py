@@ -21,6 +21,15 @@ see :mod:`mqlab.sqs.queue`. They are small enough that a ten-message demo
 usually reads in order, and large enough that a few hundred messages show
 duplicates, overtaking and short polls that come back short or empty. Set them
 to 0, 0 and 1 for an exact, ordered queue.
+
+Not modelled (stated so nobody relies on them): request throttling and the FIFO
+throughput quotas (300 / 3,000 messages per second, high-throughput mode), the
+60 s it takes AWS to apply attribute changes, purges and queue deletions (the
+model applies them at once), the one-second wait after CreateQueue, IAM,
+AddPermission and queue policies (Policy is stored, not enforced), KMS
+encryption, fair-queue dwell-time balancing (MessageGroupId on a standard queue
+is stored and returned only), cross-account and cross-region access, and the
+monthly free tier of the bill.
 """
 
 from __future__ import annotations
