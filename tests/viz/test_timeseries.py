@@ -47,6 +47,11 @@ def test_simulation_metrics_one_row_per_metric():
     assert fig.layout.yaxis2.title.text == "acked (messages)"
     assert fig.data[1].yaxis == "y2"
     assert list(fig.data[1].y) == list(sim.metrics.series("acked").values)
+    # rows share one time axis: zooming one zooms all; only the bottom row shows the time ticks
+    assert fig.layout.xaxis2.matches == "x"
+    assert (fig.layout.xaxis.showticklabels, fig.layout.xaxis2.showticklabels) == (False, True)
+    assert fig.layout.xaxis2.title.text == "virtual time (s)"
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # first metric on top
 
 
 def test_runs_overlaid_share_colour_across_rows_and_legend_once():
@@ -72,6 +77,7 @@ def test_markers_windows_and_lines():
     fig = timeseries_figure(series, markers=[Marker(2, "link partitioned", until=4), Marker(6, "scale out", "policy")])
     kinds = [s.type for s in fig.layout.shapes]
     assert kinds == ["rect", "line"]
+    assert fig.layout.shapes[0].yref == "y domain"
     assert (fig.layout.shapes[0].x0, fig.layout.shapes[0].x1) == (2, 4)
     assert [a.text for a in fig.layout.annotations] == ["link partitioned", "scale out"]
 
