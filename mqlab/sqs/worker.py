@@ -16,7 +16,10 @@ returns, the worker deletes the message. When it raises, the simulation goes
 on, as with a real consumer that catches and logs: the message is *not*
 deleted, so it becomes visible again when its visibility timeout ends and is
 received again (or moved to the dead-letter queue by the redrive policy); the
-error is recorded in :attr:`Worker.errors`.
+error is recorded in :attr:`Worker.errors`. On a FIFO queue the worker then
+skips the rest of that message group in the batch (they come back after their
+visibility timeout, behind the failed one), as AWS Lambda's FIFO integration
+does, so a failure never lets later messages of a group overtake it.
 
 A worker long-polls forever (an empty receive every ``wait_time_seconds``), so
 run the simulation with ``run(until=...)``, call :meth:`Worker.stop`, or pass
@@ -57,7 +60,8 @@ class Worker:
 
     States: running (``is_running``) until stopped, idle-stopped, or its queue
     is deleted. Counters: ``processed`` (handled and deleted), ``failed``
-    (handler raised), ``receives`` and ``empty_receives``.
+    (handler raised), ``skipped`` (FIFO messages left after a failure in their
+    group), ``receives`` and ``empty_receives``.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class Worker:
         self.failed = 0
         self.receives = 0
         self.empty_receives = 0
+        self.skipped = 0
         self._stopping = False
         self.name = name or f"worker:{queue_url.rsplit('/', 1)[-1]}"
         self.process: Process = self.sim.process(self._run(), name=self.name)
@@ -136,7 +141,12 @@ class Worker:
                 if self.wait_time_seconds == 0:
                     yield sim.timeout(self.idle_backoff)
                 continue
+            failed_groups: set[str] = set()
             for message in messages:
+                group = message.get("Attributes", {}).get("MessageGroupId")
+                if group is not None and group in failed_groups and self.queue_url.endswith(".fifo"):
+                    self.skipped += 1
+                    continue
                 ok = True
                 try:
                     result = self.handler(message)
@@ -147,6 +157,8 @@ class Worker:
                     self.failed += 1
                     count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0))
                     self.errors.append(HandlerError(sim.now, message["MessageId"], count, error))
+                    if group is not None:
+                        failed_groups.add(group)
                     if sim.tracing:
                         sim.log(self.name, "handler_failed", message_id=message["MessageId"],
                                 error=f"{type(error).__name__}: {error}")

@@ -191,3 +191,20 @@ def test_worker_short_and_long_polling_costs(sim, client, url, sqs, wait):
     sim.run(until=59.5)
     expected = 60 if wait == 0 else 2
     assert sqs.cost(url).empty_receives == expected
+
+
+def test_fifo_worker_does_not_let_a_group_overtake_a_failure(sim, client, fifo_url):
+    """On a FIFO queue a failure skips the rest of its group in the batch; the group is retried in order."""
+    handled = []
+
+    def fails_first_time(message):
+        handled.append(message["Body"])
+        if message["Body"] == "a0" and handled.count("a0") == 1:
+            raise ValueError("transient")
+
+    for body in ("a0", "a1", "b0"):
+        client.send_message(QueueUrl=fifo_url, MessageBody=body, MessageGroupId=body[0], MessageDeduplicationId=body)
+    worker = Worker(client, fifo_url, fails_first_time, visibility_timeout=5)
+    sim.run(until=30)
+    assert handled == ["a0", "b0", "a0", "a1"]
+    assert worker.skipped == 1 and worker.processed == 3
