@@ -70,9 +70,9 @@ def test_debouncer_collapses_a_burst_into_one_call():
         debouncer = Debouncer(lambda: calls.append(1), delay=0.02)
         for _ in range(5):
             debouncer.trigger()
-            await asyncio.sleep(0.001)
+        await asyncio.sleep(0)  # let the loop run once: the timer has not fired yet
         assert calls == [] and debouncer.pending
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.1)
         assert not debouncer.pending
         debouncer.trigger()
         debouncer.flush()
