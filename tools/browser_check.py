@@ -312,7 +312,11 @@ JS_SUMMARY = """() => {
   Array.from(panel.content.model.cells).forEach((cell, index) => {
     if (cell.type !== 'code') return;
     const outputs = cell.outputs.toJSON();
-    const node = widgets[index].node;
+    const view = widgets[index];
+    const node = view.node;
+    const children = view.outputArea ? view.outputArea.widgets : [];
+    const rendered = (mime, selector) => outputs.filter((o, i) =>
+      o.data && o.data[mime] && children[i] && children[i].node.querySelector(selector)).length;
     const figures = Array.from(node.querySelectorAll('.js-plotly-plot'));
     cells.push({
       index,
@@ -320,8 +324,9 @@ JS_SUMMARY = """() => {
       executed: cell.executionCount !== null,
       errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`),
       plotly: outputs.filter(o => o.data && o.data['application/vnd.plotly.v1+json']).length,
+      drawnPlotly: rendered('application/vnd.plotly.v1+json', '.js-plotly-plot svg.main-svg'),
       widgetViews: outputs.filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']).length,
-      renderedWidgets: node.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length,
+      renderedWidgets: rendered('application/vnd.jupyter.widget-view+json', '.jupyter-widgets'),
       widgetErrors: (node.innerText.match(/Error displaying widget[^\\n]*/g) || []),
       figures: figures.length,
       drawnFigures: figures.filter(f => f.querySelector('svg.main-svg')).length,
@@ -401,15 +406,21 @@ def _run_all(page: Any, deadline: float, cell_timeout: float, report: BrowserRep
     return False
 
 
-def _settle(page: Any, deadline: float) -> list[dict[str, Any]]:
+def _undrawn(cell: dict[str, Any]) -> bool:
+    """True while a figure or widget of this cell has not drawn yet."""
+    return (
+        cell["drawnFigures"] < cell["figures"]
+        or cell["drawnPlotly"] < cell["plotly"]
+        or cell["renderedWidgets"] < cell["widgetViews"]
+    )
+
+
+def _settle(page: Any, deadline: float, render_timeout: float) -> list[dict[str, Any]]:
     """The cell summary once figures and widgets have drawn (or the render timeout passed)."""
-    end = min(deadline, time.monotonic() + RENDER_TIMEOUT)
+    end = min(deadline, time.monotonic() + render_timeout)
     while True:
         cells = page.evaluate(JS_SUMMARY)
-        pending = [
-            c for c in cells
-            if c["drawnFigures"] < max(c["plotly"], c["figures"]) or c["renderedWidgets"] < c["widgetViews"]
-        ]  # fmt: skip
+        pending = [c for c in cells if _undrawn(c)]
         if not pending or time.monotonic() > end:
             return cells
         time.sleep(0.25)
@@ -451,8 +462,14 @@ def check_notebook(
     cell_timeout: float = CELL_TIMEOUT,
     deadline_seconds: float = NOTEBOOK_DEADLINE,
     control_timeout: float = CONTROL_TIMEOUT,
+    render_timeout: float = RENDER_TIMEOUT,
+    prepare: str | None = None,
 ) -> BrowserReport:
-    """Open, run and check one notebook that ``lab`` serves at ``relpath``."""
+    """Open, run and check one notebook served at ``relpath``.
+
+    ``prepare``, a JavaScript function, is evaluated in the page once the kernel is idle, before running
+    (the tests use it to take a renderer away and see the check fail).
+    """
     report = BrowserReport(label)
     start = time.monotonic()
     deadline = start + deadline_seconds
@@ -461,9 +478,11 @@ def check_notebook(
         page.evaluate(JS_OPEN, relpath)
         if not _wait_for_kernel(page, "idle", deadline, report, "after opening"):
             return report
+        if prepare:
+            page.evaluate(prepare)
         if not _run_all(page, deadline, cell_timeout, report):
             return report
-        cells = _settle(page, deadline)
+        cells = _settle(page, deadline, render_timeout)
         for cell in cells:
             where = f"{label}: cell {cell['index']}"
             if cell["source"].strip() and not cell["executed"]:
@@ -472,13 +491,13 @@ def check_notebook(
             report.problems.extend(f"{where}: {message}" for message in cell["widgetErrors"])
             if cell["renderedWidgets"] < cell["widgetViews"]:
                 report.problems.append(
-                    f"{where}: {cell['widgetViews']} widget output(s) but {cell['renderedWidgets']} rendered "
-                    "widget(s); is the ipywidgets/anywidget labextension installed?"
+                    f"{where}: {cell['widgetViews']} widget output(s) but {cell['renderedWidgets']} rendered as "
+                    "widgets; are the ipywidgets and anywidget labextensions installed?"
                 )
-            if cell["drawnFigures"] < max(cell["plotly"], cell["figures"]):
+            if cell["drawnPlotly"] < cell["plotly"] or cell["drawnFigures"] < cell["figures"]:
                 report.problems.append(
-                    f"{where}: {max(cell['plotly'], cell['figures'])} plotly figure(s) but {cell['drawnFigures']} "
-                    "drawn; is the jupyterlab-plotly labextension installed?"
+                    f"{where}: {cell['plotly']} plotly figure output(s) and {cell['figures']} figure(s) on the page, "
+                    f"but only {cell['drawnFigures']} drawn; is the jupyterlab-plotly labextension installed?"
                 )
             report.figures += cell["drawnFigures"]
             report.widgets += cell["renderedWidgets"]
@@ -564,9 +583,9 @@ class Session:
         nbformat.write(notebook, self.root / relpath)
         return relpath
 
-    def check_document(self, notebook: Any, name: str, shots: Path, **limits: float) -> BrowserReport:
-        """Open, run and check any notebook (served as notebooks/<name>.ipynb); ``limits`` as check_notebook's."""
-        return check_notebook(self.page, self.place(notebook, name), shots, label=name, **limits)
+    def check_document(self, notebook: Any, name: str, shots: Path, **options: Any) -> BrowserReport:
+        """Open, run and check any notebook (served as notebooks/<name>.ipynb); ``options`` as check_notebook's."""
+        return check_notebook(self.page, self.place(notebook, name), shots, label=name, **options)
 
     def check(self, notebook: CourseNotebook, shots: Path) -> BrowserReport:
         """Open, run and check a course notebook in its variant (kernel environment set by a first cell)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -47,6 +46,10 @@ OUTSIDE_REQUEST = """from IPython.display import HTML
 HTML('<img src="http://203.0.113.7/pixel.png" alt="from outside">')"""
 
 
+STATIC_FIGURE = """import plotly.graph_objects as go
+go.Figure(go.Scatter(x=[0, 1, 2], y=[2, 0, 1]))"""
+
+
 def notebook(*cells: Any) -> Any:
     """A notebook of the given cells (strings become code cells)."""
     built = [new_code_cell(c) if isinstance(c, str) else c for c in cells]
@@ -61,5 +64,6 @@ def dashboards(with_faults: bool) -> Any:
     return notebook(*cells)
 
 
-def as_text(nb: Any) -> str:
-    return nbformat.writes(nb)
+def figure_and_widget() -> Any:
+    """A plotly figure output (its own mimetype) and a widget output."""
+    return notebook(STATIC_FIGURE, "import ipywidgets as widgets\nwidgets.HTML(\"<b>a widget</b>\")")

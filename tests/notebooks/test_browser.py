@@ -14,7 +14,7 @@ import pytest
 from browser_check import is_loopback
 from course_notebooks import course_notebooks
 from gates import ARTIFACTS, Timings
-from samples import dashboards
+from samples import dashboards, figure_and_widget
 
 NOTEBOOKS = course_notebooks()
 SHOTS = ARTIFACTS / "browser"
@@ -43,6 +43,23 @@ def test_browser_check_reports_planted_faults(browser_session, tmp_path: Path) -
     assert "cell 3: slider moved" in report.problems[1]
     assert "no output, figure or HTML pane changed" in report.problems[1]
     assert outside and all(url.startswith("http://203.0.113.7/") for url in outside)
+
+
+def test_browser_check_reports_figures_and_widgets_that_do_not_render(browser_session, tmp_path: Path) -> None:
+    """With the plotly and widget renderers taken away, the figure and the widget are each reported as not drawn."""
+    remove = """() => {
+      const rendermime = window.__mqlab.panel.content.rendermime;
+      rendermime.removeMimeType('application/vnd.plotly.v1+json');
+      rendermime.removeMimeType('application/vnd.jupyter.widget-view+json');
+    }"""
+    report = browser_session.check_document(
+        figure_and_widget(), "no-renderers", tmp_path, prepare=remove, render_timeout=3
+    )
+    assert len(report.problems) == 2, report.problems
+    assert "cell 0: 1 plotly figure output(s)" in report.problems[0] and "only 0 drawn" in report.problems[0]
+    assert "cell 1: 1 widget output(s) but 0 rendered as widgets" in report.problems[1]
+    healthy = browser_session.check_document(figure_and_widget(), "renderers", tmp_path)
+    assert healthy.problems == [] and healthy.figures == 1 and healthy.widgets >= 1
 
 
 @pytest.mark.parametrize(
