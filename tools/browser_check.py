@@ -617,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="mqlab-browser-") as workdir, Session(Path(workdir)) as session:
         for notebook in course_notebooks(args.prefixes):
+            if not notebook.variant.in_browser:
+                continue
             report = session.check(notebook, args.shots)
             print(
                 f"{notebook.id}: {report.seconds:.1f} s, {report.figures} figure(s), {report.widgets} widget(s), "

@@ -16,7 +16,7 @@ from course_notebooks import course_notebooks
 from gates import ARTIFACTS, Timings
 from samples import dashboards, figure_and_widget
 
-NOTEBOOKS = course_notebooks()
+NOTEBOOKS = [nb for nb in course_notebooks() if nb.variant.in_browser]
 SHOTS = ARTIFACTS / "browser"
 
 

@@ -6,7 +6,7 @@ import difflib
 
 import nbformat
 import pytest
-from course_notebooks import NotebookTimeout, course_notebooks, execute
+from course_notebooks import CourseNotebook, NotebookTimeout, Variant, course_notebooks, execute
 from gates import COURSE_BUDGET, NOTEBOOK_BUDGET, Runs, Timings
 from nbformat.v4 import new_code_cell, new_output
 from refresh_notebooks import normalise, serialise
@@ -100,3 +100,21 @@ def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
     first, second = run("a"), run("b")
     assert first == second
     assert '"execution_count": 1' in first and "widgets" not in nbformat.reads(first, as_version=4).metadata
+
+
+def test_a_variant_is_derived_and_runs_with_its_environment(tmp_path) -> None:
+    """A variant's derive() is applied to the shipped notebook and its env reaches the kernel."""
+    path = tmp_path / "05-example.ipynb"
+    path.write_text(nbformat.writes(notebook("STAGE = 'shipped'")))
+
+    def derive(nb):
+        nb.cells.append(new_code_cell("print(STAGE, os.environ['MODE'])"))
+        return nb
+
+    variant = Variant("checked", derive, {"MODE": "strict"})
+    derived = CourseNotebook(path, variant).load()
+    derived.cells.insert(0, new_code_cell("import os"))
+    result = execute(derived, label="variant", env=variant.env, cwd=tmp_path)
+    assert result.error is None
+    assert result.notebook.cells[-1].outputs[0].text == "shipped strict\n"
+    assert CourseNotebook(path, variant).id == "05-example[checked]"
