@@ -161,6 +161,7 @@ class Broker:
         self._unroutable = 0
         self._returned = 0
         self._routed = 0
+        self._routed_copies = 0
         self._dead_letter_copies = 0
         self._confirmed = 0
         self._nacked = 0
@@ -564,6 +565,7 @@ class Broker:
                 channel._send_confirm(seq, True)
             return
         self._routed += 1
+        self._routed_copies += len(queues)
         if sim.tracing:
             sim.log(exchange.actor, "routed", msg=message_label(message.id), queues=[q.name for q in queues])
         if len(queues) == 1:
@@ -757,7 +759,8 @@ class Broker:
             unroutable=self._unroutable,
             returned=self._returned,
             routed=self._routed,
-            routed_copies=sum(q.enqueued for q in every) - self._dead_letter_copies,
+            routed_copies=self._routed_copies,
+            offered=sum(q.enqueued for q in every),
             dead_letter_copies=self._dead_letter_copies,
             ready=sum(q.ready for q in every),
             unacked=sum(q.unacked for q in every),

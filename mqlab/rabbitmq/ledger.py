@@ -4,11 +4,15 @@ Publishes (each ``basic_publish`` that left a client)::
 
     published == in_transit + lost_in_transit + publish_errors + unroutable + returned + routed
 
-Copies (each copy a queue was offered, by a publish or by dead-lettering)::
+Copies: every copy routing made (from a publish or a dead-lettering) reached its
+queue, and every copy a queue was offered is somewhere::
 
-    routed_copies + dead_letter_copies ==
-        ready + unacked + acked + auto_acked + expired + refused + lost_on_restart
-        + sum(dead_lettered.values()) + sum(dropped.values())
+    routed_copies + dead_letter_copies == offered
+    offered == ready + unacked + acked + auto_acked + expired + refused + lost_on_restart
+               + sum(dead_lettered.values()) + sum(dropped.values())
+
+(``routed_copies`` and ``dead_letter_copies`` are counted by the router, ``offered``
+by the queues, so the first equation checks the hand-over between them.)
 
 ``in_transit`` are publishes still on the network (latency); ``lost_in_transit``
 publishes that arrived at a closed channel or connection (after a channel error or a
@@ -44,6 +48,7 @@ class Ledger:
     returned: int
     routed: int
     routed_copies: int
+    offered: int
     dead_letter_copies: int
     ready: int
     unacked: int
@@ -57,6 +62,7 @@ class Ledger:
 
     @property
     def copies_in(self) -> int:
+        """Copies the router made: ``routed_copies + dead_letter_copies``."""
         return self.routed_copies + self.dead_letter_copies
 
     @property
@@ -80,9 +86,14 @@ class Ledger:
                 f"unroutable + "
                 f"returned + routed = {self.publishes_accounted}"
             )
-        if self.copies_in != self.copies_accounted:
+        if self.copies_in != self.offered:
             problems.append(
-                f"copies: {self.copies_in} copies entered queues but {self.copies_accounted} are accounted for"
+                f"routing: {self.copies_in} copies were routed (publishes and dead-lettering) but queues were "
+                f"offered {self.offered}"
+            )
+        if self.offered != self.copies_accounted:
+            problems.append(
+                f"copies: {self.offered} copies entered queues but {self.copies_accounted} are accounted for"
             )
         return problems
 
