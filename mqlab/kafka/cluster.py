@@ -464,9 +464,13 @@ class Cluster:
         leader, clean = state.elect(self.alive, unclean_allowed)
         tracing = self.sim.tracing
         # requests waiting for the old leader's HW fail: the producer retries them
+        # (a request whose records the new leader does not have will write them afresh: not a duplicate)
+        survivor_end = state.leo[leader] if leader is not None else 0
         waiting = partition.waiting
         while waiting:
             _, request = waiting.popleft()
+            if request.base_offset >= survivor_end:
+                request.appended = False
             self.respond(request, "NOT_LEADER_FOR_PARTITION", -1)
         if leader is None:
             if tracing:

@@ -599,7 +599,7 @@ class Consumer:
 
     # -- committing ----------------------------------------------------------------------------------------
     def _arm_autocommit(self) -> None:
-        if self.auto_commit and self._commit_timer is None and self.member_id is not None:
+        if self.auto_commit and self._commit_timer is None:
             self._commit_timer = self.sim.call_later(self.commit_interval, self._autocommit)
 
     def _autocommit(self) -> None:
@@ -624,7 +624,7 @@ class Consumer:
         member = self.member_id if self._group is not None else None
         tps = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         try:
-            group.commit_offsets(offsets, member, self.generation if member else -1)
+            group.commit_offsets(offsets, member, self.generation if member else -1, consumer=self)
         except KafkaException as exc:
             if self.on_commit is not None:
                 self._events.append(("commit", exc.args[0], tps))

@@ -258,7 +258,7 @@ class GroupCoordinator:
         return member
 
     def commit_offsets(self, offsets: dict[tuple[str, int], Any], member_id: str | None, generation: int,
-                       transactional: bool = False) -> None:
+                       transactional: bool = False, consumer: Any = None) -> None:
         """Store committed offsets, after Kafka's fencing checks (skipped for transactional commits)."""
         if not transactional:
             if member_id is None or generation < 0:
@@ -270,7 +270,7 @@ class GroupCoordinator:
                     ))
             else:
                 member = self._member(member_id, generation)
-                if member.consumer.fenced:
+                if member.consumer.fenced or (consumer is not None and member.consumer is not consumer):
                     raise FencedInstanceId(KafkaError(
                         "FENCED_INSTANCE_ID",
                         f"group {self.group_id!r}: another consumer joined with group.instance.id "

@@ -13,6 +13,8 @@ own Java-compatible implementation (``confluent_kafka.murmur2``) when installed.
 
 from __future__ import annotations
 
+from struct import unpack_from
+
 __all__ = ["default_partition", "murmur2", "to_positive"]
 
 _SEED = 0x9747B28C
@@ -29,9 +31,8 @@ def murmur2(data: bytes) -> int:
     h = (_SEED ^ length) & _MASK
     m = _M
     whole = length & ~3
-    from_bytes = int.from_bytes
-    for i in range(0, whole, 4):
-        k = (from_bytes(data[i : i + 4], "little") * m) & _MASK
+    for word in unpack_from(f"<{whole >> 2}I", data):
+        k = (word * m) & _MASK
         k ^= k >> 24
         k = (k * m) & _MASK
         h = ((h * m) & _MASK) ^ k

@@ -192,9 +192,12 @@ class Producer:
             if key.__class__ is not bytes:
                 return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
             size += len(key)
-            h = self._hash_cache.get(key)
+            cache = self._hash_cache
+            h = cache.get(key)
             if h is None or h >> 32 != n:
-                return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+                h = (n << 32) | partition_for(self.partitioner, key, n)
+                if len(cache) < 65536:
+                    cache[key] = h
             p = h & 0xFFFFFFFF
         if size - RECORD_OVERHEAD > self.max_message_bytes:
             return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
@@ -465,11 +468,12 @@ class Producer:
     def poll(self, timeout: float | None = None) -> int:
         """Serve queued delivery reports (calling ``on_delivery``); returns how many were served.
 
-        At the top level, a positive ``timeout`` runs the simulation until a report is ready
-        or ``timeout`` virtual seconds pass; inside a kernel process it returns at once.
+        At the top level, a non-zero ``timeout`` (``None`` or negative: no limit) runs the
+        simulation until a report is ready, nothing is left in flight, or ``timeout`` virtual
+        seconds pass; inside a kernel process it returns at once.
         """
-        if not self._reports and timeout and timeout != 0 and not in_process(self.sim):
-            drive(self.sim, lambda: bool(self._reports), timeout)
+        if not self._reports and timeout != 0 and not in_process(self.sim):
+            drive(self.sim, lambda: bool(self._reports) or self._idle(), timeout)
         return self._serve()
 
     def _serve(self) -> int:

@@ -436,3 +436,27 @@ def test_partition_eof_events(cluster: Cluster, produce_all) -> None:
     event = consumer.poll(0)
     assert event.error().code() == KafkaError._PARTITION_EOF
     assert consumer.poll(0) is None
+
+
+def test_replaced_static_member_is_fenced(sim: Simulation, cluster: Cluster, produce_all) -> None:
+    """When a new instance takes a group.instance.id, the old instance's commits fail with FENCED_INSTANCE_ID."""
+    make_topic(cluster, produce_all)
+    conf = {"group.instance.id": "worker-1", "enable.auto.commit": False}
+    old = earliest(cluster, **conf)
+    old.subscribe(["t"])
+    message = old.poll(5.0)
+    new = earliest(cluster, **conf)
+    new.subscribe(["t"])
+    with pytest.raises(KafkaException) as info:
+        old.commit(message, asynchronous=False)
+    assert info.value.args[0].name() == "FENCED_INSTANCE_ID"
+    assert old.poll(0).error().name() == "FENCED_INSTANCE_ID"
+
+
+def test_assigned_consumer_auto_commits(sim: Simulation, cluster: Cluster, produce_all, drain) -> None:
+    """A consumer using assign() (no subscription) still auto-commits to its group.id."""
+    make_topic(cluster, produce_all)
+    consumer = earliest(cluster, **{"auto.commit.interval.ms": 1000})
+    consumer.assign([TopicPartition("t", 0)])
+    drain(consumer, timeout=2.0)
+    assert cluster.group("g").committed_offset("t", 0) == 10
