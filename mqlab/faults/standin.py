@@ -58,7 +58,10 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class BrokerLedger:
-    """Where every accepted message is. Balances when ``accepted == ready + unacked + acked + dead_lettered``."""
+    """Where every accepted message is.
+
+    Balances when ``accepted == ready + unacked + acked + dead_lettered + lost_by_fault``.
+    """
 
     accepted: int
     refused: int
@@ -69,10 +72,11 @@ class BrokerLedger:
     delivered: int
     redelivered: int
     stale_acks: int
+    lost_by_fault: int = 0
     dead_by_reason: dict[str, int] = field(default_factory=dict)
 
     def balances(self) -> bool:
-        return self.accepted == self.ready + self.unacked + self.acked + self.dead_lettered
+        return self.accepted == self.ready + self.unacked + self.acked + self.dead_lettered + self.lost_by_fault
 
 
 class GenericBroker:
@@ -101,6 +105,7 @@ class GenericBroker:
         )
         self.max_length = None if max_length is None else check_count("max_length", max_length, minimum=1)
         self.on_dead_letter = on_dead_letter
+        self._on_restart: list[Callable[[], None]] = []
         self.dead_letters: list[DeadLetter] = []
         self._ready: deque[list[Any]] = deque()  # [message_id, body, attempts]
         self._unacked: dict[int, tuple[list[Any], str, Handle | None]] = {}
@@ -109,6 +114,9 @@ class GenericBroker:
         self._tags = 0
         self._dispatch_scheduled = False
         self.accepted = self.refused = self.acked = self.delivered = self.redelivered = self.stale_acks = 0
+        self.lost_by_fault = 0
+        self.restarts = 0
+        self.ledger_of_faults = FaultLedger(sim)
         self._dead_by_reason: dict[str, int] = {}
 
     # -- publishing --------------------------------------------------------------
@@ -240,6 +248,44 @@ class GenericBroker:
             self.sim.log(self.name, "deliver", id=entry[0], tag=tag, consumer=name, attempt=entry[2])
         consumer[0](Delivery(tag, entry[0], entry[1], entry[2]))
 
+    # -- faults ---------------------------------------------------------------------
+    def restart(self, *, durable: bool = True) -> int:
+        """Restart the broker now: every consumer is disconnected and its unacknowledged deliveries requeued.
+
+        With ``durable=False`` the queue's messages lived only in memory and are
+        lost, counted as lost by fault ``"<name>.restart"`` (what happens to a
+        RabbitMQ transient message or classic non-durable queue; a quorum queue,
+        a Kafka log and an SQS queue keep theirs). Consumers must attach again
+        (the stand-in consumer does so after its own ``restart_after``, only
+        when it crashed; see :meth:`StandInConsumer.reconnect`). Returns how
+        many messages were lost.
+        """
+        self.restarts += 1
+        for name in list(self._consumers):
+            self.detach(name)
+        lost = 0
+        if not durable:
+            fault = f"{self.name}.restart"
+            for entry in self._ready:
+                self.ledger_of_faults.lost(fault, "message", id=entry[0])
+            lost = len(self._ready)
+            self.lost_by_fault += lost
+            self._ready.clear()
+        if self.sim.tracing:
+            self.sim.log(self.name, "restart", durable=durable, lost=lost)
+        for callback in self._on_restart:
+            callback()
+        return lost
+
+    def schedule_restart(self, at: float, *, durable: bool = True) -> None:
+        """Restart the broker at virtual time ``at`` (see :meth:`restart`)."""
+        check_duration("at", at)
+        self.sim.call_at(at, lambda: self.restart(durable=durable))
+
+    def on_restart(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each restart (clients use it to reconnect)."""
+        self._on_restart.append(callback)
+
     # -- observation --------------------------------------------------------------
     @property
     def depth(self) -> int:
@@ -256,6 +302,7 @@ class GenericBroker:
             delivered=self.delivered,
             redelivered=self.redelivered,
             stale_acks=self.stale_acks,
+            lost_by_fault=self.lost_by_fault,
             dead_by_reason=dict(self._dead_by_reason),
         )
 
@@ -394,4 +441,16 @@ class StandInConsumer:
         self.up = True
         if self.sim.tracing:
             self.sim.log(self.name, "restart")
+        self.source.attach(self.name, functools.partial(self._receive, self._epoch), self.prefetch)
+
+    def reconnect(self) -> None:
+        """The broker went away and came back: drop what was in hand and attach again.
+
+        Deliveries in hand were unacknowledged, so the broker already took them back.
+        """
+        if not self.up:
+            return  # crashed: it attaches by itself when it restarts
+        self._epoch += 1
+        self._inbox.clear()
+        self._busy = False
         self.source.attach(self.name, functools.partial(self._receive, self._epoch), self.prefetch)

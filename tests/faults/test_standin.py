@@ -14,6 +14,7 @@ from mqlab.faults import (
     GenericBroker,
     HopFaults,
     InvalidParameter,
+    LatencyProfile,
     Link,
     PoisonPredicate,
     StandInConsumer,
@@ -160,3 +161,35 @@ def test_consumer_parameters_are_validated():
         StandInConsumer(sim, broker, print, prefetch=0)
     with pytest.raises(InvalidParameter, match="delivery_limit"):
         GenericBroker(sim, delivery_limit=0)
+
+
+@pytest.mark.parametrize("durable, lost", [(True, 0), (False, 8)])
+def test_broker_restart_keeps_durable_messages_and_loses_transient_ones(durable, lost):
+    """A restart requeues unacked deliveries; a non-durable queue then loses all it holds, counted by fault."""
+    sim = Simulation()
+    broker = GenericBroker(sim)
+    effects: list[int] = []
+    consumer = StandInConsumer(sim, broker, lambda i, b: effects.append(i), service_time=1.0)
+    broker.on_restart(consumer.reconnect)
+    for i in range(10):
+        broker.accept(i, b"")
+    broker.schedule_restart(2.5, durable=durable)
+    sim.run()
+    ledger = broker.ledger()
+    assert ledger.lost_by_fault == lost and ledger.balances()
+    assert len(set(effects)) == 10 - lost
+    assert broker.ledger_of_faults.counts().lost_by("broker.restart") == lost
+
+
+def test_slow_consumer_builds_a_backlog_that_drains_when_it_recovers():
+    """A consumer slowed from 10 ms to 1 s between t=1 and t=3 lets the queue grow, then catches up."""
+    sim = Simulation()
+    broker = GenericBroker(sim)
+    StandInConsumer(sim, broker, lambda i, b: None, service_time=LatencyProfile.step(0.01, 1.0, start=1, end=3))
+    depths: list[int] = []
+    for i in range(400):
+        sim.call_at(i * 0.01, broker.accept, i, b"")
+    for t in (0.9, 3.0, 4.0):
+        sim.call_at(t, lambda: depths.append(broker.depth))
+    sim.run()
+    assert depths[0] <= 1 and depths[1] > 150 and broker.ledger().acked == 400
