@@ -4,10 +4,14 @@ A re-render is what a learner waits for after moving a control: re-running what 
 shows (a scenario, a routing decision, a fold of the trace), building the figure and
 serialising it into the figure area (the plotly mimetype bundle). The debounce delay is
 not included. Each row is the best of a few re-renders, in milliseconds; the last row names
-the slowest control.
+the slowest control. Controls: the M/M/1 queueing dashboard, a generic time-series
+dashboard, the five scenario dashboards (cascade, retry storm, 3 a.m. incident, delivery
+guarantees, lost ack), the routing playground, the time scrubber and the message inspector
+over a traced lossy-link run, and one live-mode step.
 
-Peer, measured in the same run: the same queueing figure pushed into a ``go.FigureWidget``
-(``batch_update`` of every trace and the layout), the other way a dashboard could redraw.
+Peer, measured in the same run: the same queueing dashboard redrawn through a
+``go.FigureWidget`` (``batch_update`` of every trace and the title), the other way a
+dashboard could redraw (it needs anywidget and stores plotly.js in the notebook).
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ def _backlog(arrival_rate: float = 8.0, service_rate: float = 10.0, horizon: flo
 
 
 def run(quick: bool = False) -> list[Row]:
-    repeat = 2 if quick else 5
+    repeat = 1 if quick else 5
     frames = 200 if quick else 1000
 
     def changing(options, current):
