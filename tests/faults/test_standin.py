@@ -193,3 +193,15 @@ def test_slow_consumer_builds_a_backlog_that_drains_when_it_recovers():
         sim.call_at(t, lambda: depths.append(broker.depth))
     sim.run()
     assert depths[0] <= 1 and depths[1] > 150 and broker.ledger().acked == 400
+
+
+def test_crashes_and_restarts_are_in_the_trace():
+    """A scheduled crash is visible in the trace, with its point, and so is the restart."""
+    sim = Simulation(trace=True)
+    broker = GenericBroker(sim)
+    StandInConsumer(sim, broker, lambda i, b: None, crash=CrashSchedule("before_ack", deliveries=(1,)))
+    broker.accept("m", b"")
+    sim.run()
+    (crash,) = sim.trace.select(actor="consumer", action="crash")
+    assert crash.details == {"id": "m", "point": "before_ack"}
+    assert sim.trace.select(actor="consumer", action="restart")

@@ -100,3 +100,18 @@ def test_poison_dead_lettered_by_the_broker_replays_after_the_fix():
     sim.run(until=replayer.replay().done)
     sim.run()
     assert handled == ["order-7"] and len(dlq) == 0
+
+
+def test_replaying_twice_is_safe_with_an_idempotent_consumer():
+    """A replay run twice (the DLQ refilled from a backup) gives one effect per message with an idempotent consumer."""
+    from mqlab.patterns import EffectAuditor, IdempotentConsumer
+
+    sim = Simulation()
+    broker = GenericBroker(sim, "orders")
+    auditor = EffectAuditor(["a", "b", "c", "d"])
+    StandInConsumer(sim, broker, IdempotentConsumer(lambda i, b: auditor.effect(i)))
+    for _ in range(2):
+        replayer = DLQReplayer(sim, _dlq(), lambda dest, m: broker.accept(m.message_id, m.body))
+        sim.run(until=replayer.replay(rate=100).done)
+    sim.run()
+    assert broker.ledger().accepted == 8 and auditor.report().is_exactly_once

@@ -102,3 +102,16 @@ def test_bad_parameters_are_refused(kwargs, name):
     """Each bad parameter is refused with its name in the message."""
     with pytest.raises(InvalidParameter, match=name):
         cascade(**kwargs)
+
+
+def test_retries_feed_the_overload():
+    """Retrying timed-out calls sends more calls to the slow dependency than not retrying."""
+    plain = cascade(seed=4, retries=0).sync.service("inventory").requests
+    retried = cascade(seed=4, retries=2).sync.service("inventory").requests
+    assert retried > plain
+
+
+def test_progress_bar_runs_when_asked():
+    """progress=True shows a bar (tqdm) and gives the same result as without it."""
+    small = dict(seed=1, duration=10, slow_from=2, slow_until=5)
+    assert cascade(progress=True, **small) == cascade(**small)
