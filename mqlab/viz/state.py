@@ -5,6 +5,10 @@ into a :class:`Snapshot`:
 
 * ``gauges``: per actor, the latest value of each level the models write in their details
   (:data:`GAUGE_KEYS`: ``ready``, ``unacked``, ``depth``, ``offset``, ``committed``, ``lag`` ...);
+  a record naming a ``topic`` and ``partition`` (Kafka) counts for ``"<actor> <topic>-<partition>"``.
+  A level is only as fresh as the last record that wrote it: RabbitMQ's queues write ``ready``
+  when a message is enqueued, not when one is delivered, so read deliveries from ``counts``
+  and ``in_flight``, which every record updates;
 * ``counts``: per actor, how many times each action happened so far;
 * ``in_flight``: per actor, the messages handed out and not yet settled: an id enters on an
   action of :data:`IN_FLIGHT_START` (``delivered``, ``received``, a link's ``send``) and leaves on
@@ -83,6 +87,8 @@ def state_at(records: Sequence[TraceRecord], time: float, *, recent: int = 8) ->
             index -= 1
             break
         actor, action, details = record.actor, record.action, record.details
+        if "topic" in details and "partition" in details:  # Kafka: levels are per partition
+            actor = f"{actor} {details['topic']}-{details['partition']}"
         level = gauges.setdefault(actor, {}) if any(k in details for k in GAUGE_KEYS) else None
         if level is not None:
             for key in GAUGE_KEYS:

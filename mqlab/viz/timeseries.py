@@ -95,6 +95,9 @@ MARKER_ACTIONS: dict[str, str] = {
     "crashed": "fault",
     "restart": "fault",
     "restarted": "fault",
+    "broker_killed": "fault",
+    "broker_restarted": "fault",
+    "offline": "fault",
     "fault": "fault",
     "scaled": "policy",
     "scale_out": "policy",
@@ -102,6 +105,7 @@ MARKER_ACTIONS: dict[str, str] = {
     "throttled": "policy",
     "circuit_open": "policy",
     "circuit_closed": "policy",
+    "rebalance_started": "policy",
     "policy": "policy",
 }
 """Trace actions that :func:`markers_from_trace` turns into markers, and their kind."""

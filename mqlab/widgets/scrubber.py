@@ -63,7 +63,12 @@ class TimeScrubber(Control):
     def refresh(self) -> go.Figure:
         self.snapshot = self.timeline.snapshot(self.position, recent=self.recent)
         self.clock.value = f"t = {self.snapshot.time:g} s ({self.position + 1} of {len(self.timeline)})"
-        self.log.value = "<pre>" + html.escape("\n".join(str(r) for r in self.snapshot.recent)) + "</pre>"
+        counts = "".join(
+            f"<tr><td>{html.escape(actor)}</td><td>{html.escape(_tally(tally))}</td></tr>"
+            for actor, tally in self.snapshot.counts.items()
+        )
+        self.log.value = ("<b>so far</b><table>" + counts + "</table><b>just happened</b><pre>"
+                          + html.escape("\n".join(str(r) for r in self.snapshot.recent)) + "</pre>")
         fig = snapshot_figure(self.snapshot)
         self._draw(fig)
         return fig
@@ -73,3 +78,7 @@ class TimeScrubber(Control):
         return (f"state at t = {self.snapshot.time:g} s after {self.snapshot.index} trace records, "
                 f"{flying} message(s) in flight")
 
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{action} {n}" for action, n in counts.items())

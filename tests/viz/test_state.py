@@ -50,3 +50,15 @@ def test_snapshot_figure_bars():
     assert bars["in flight (unsettled messages)"] == (["queue:work", "link"], [1, 1])
     assert fig.layout.title.text == "State at t = 3 s (after 6 trace records)"
     assert fig.to_json() == snapshot_figure(state_at(TRACE, 3.0)).to_json()
+
+
+def test_kafka_levels_are_kept_per_partition():
+    """Records naming a topic and partition keep their offsets apart: one level per partition."""
+    records = [
+        TraceRecord(0.0, "cluster", "appended", {"topic": "t", "partition": 0, "offset": 4}),
+        TraceRecord(0.0, "cluster", "appended", {"topic": "t", "partition": 1, "offset": 9}),
+        TraceRecord(1.0, "billing", "committed", {"topic": "t", "partition": 0, "offset": 3}),
+    ]
+    assert state_at(records, 1.0).gauges == {
+        "cluster t-0": {"offset": 4}, "cluster t-1": {"offset": 9}, "billing t-0": {"offset": 3},
+    }

@@ -22,6 +22,7 @@ def test_starts_at_the_end_and_moves_with_the_slider():
     assert scrubber.snapshot.in_flight == {"queue:work": ("msg-1",)}
     assert scrubber.clock.value == "t = 1 s (2 of 3)"
     assert "delivered" in scrubber.log.value
+    assert "enqueued 1, delivered 1" in scrubber.log.value  # counts so far, per actor
     assert scrubber.figure.layout.title.text.startswith("State at t = 1 s")
     assert "1 message(s) in flight" in scrubber.note()
 
