@@ -325,9 +325,13 @@ class Channel:
             self._publish_seq += 1
             seq = self._publish_seq
         connection = self.connection
-        if connection._direct:
+        if connection._direct and self._broker_open:  # _arrive_publish, inlined on the hot path
             self._blocking_outcome = None
-            self._arrive_publish(exchange, routing_key, properties, body, mandatory, seq)
+            try:
+                broker._publish(self, exchange, routing_key, properties, body, mandatory, seq)
+            except ChannelClosedByBroker as error:
+                broker._publish_errors += 1
+                self._fail(error)
         elif connection._latency:
             broker._in_transit += 1
             connection.transmit(self._arrive_publish_delayed, exchange, routing_key, properties, body, mandatory, seq)

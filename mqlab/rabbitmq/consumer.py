@@ -17,6 +17,8 @@ from mqlab.rabbitmq.message import Message
 from mqlab.rabbitmq.properties import Basic, BasicProperties
 
 _new_properties = BasicProperties.__new__
+_new_deliver = tuple.__new__
+_Deliver = Basic.Deliver
 
 if TYPE_CHECKING:
     from mqlab.rabbitmq.channel import Channel
@@ -64,7 +66,7 @@ class Consumer:
             if not self.auto_ack:
                 channel._requeue_after_cancel(delivery_tag)
             return
-        method = Basic.Deliver(self.tag, delivery_tag, redelivered, message.exchange, message.routing_key)
+        method = _new_deliver(_Deliver, (self.tag, delivery_tag, redelivered, message.exchange, message.routing_key))
         properties = message.properties
         if delivery_count:
             properties = message.delivered_properties(delivery_count)

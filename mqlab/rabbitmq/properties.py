@@ -14,7 +14,7 @@ reply, as pika's ``BlockingChannel`` does (``ch.queue_declare("").method.queue``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "PERSISTENT",
@@ -182,22 +182,26 @@ class _Frame:
     __hash__ = None  # type: ignore[assignment]
 
 
+class _DeliverFields(NamedTuple):
+    consumer_tag: str
+    delivery_tag: int
+    redelivered: bool
+    exchange: str
+    routing_key: str
+
+
 class Basic:
     """The ``basic`` class of AMQP: the frames a callback receives (pika: ``pika.spec.Basic``)."""
 
-    class Deliver(_Frame):
-        """A push delivery to a consumer."""
+    class Deliver(_DeliverFields):
+        """A push delivery to a consumer (an immutable record: one is made per delivery, on the hot path)."""
 
-        __slots__ = ("consumer_tag", "delivery_tag", "redelivered", "exchange", "routing_key")
+        __slots__ = ()
         NAME = "Basic.Deliver"
 
-        def __init__(self, consumer_tag: str, delivery_tag: int, redelivered: bool, exchange: str,
-                     routing_key: str) -> None:
-            self.consumer_tag = consumer_tag
-            self.delivery_tag = delivery_tag
-            self.redelivered = redelivered
-            self.exchange = exchange
-            self.routing_key = routing_key
+        def __repr__(self) -> str:
+            shown = ", ".join(f"{n}={v!r}" for n, v in zip(self._fields, self))
+            return f"<Basic.Deliver({shown})>"
 
     class GetOk(_Frame):
         """The reply to ``basic_get`` when a message was ready; ``message_count`` is what remains."""

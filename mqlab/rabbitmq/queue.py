@@ -176,8 +176,13 @@ class Queue:
         )
         if sim.tracing:
             sim.log(self.actor, "enqueued", msg=message_label(message.id), ready=len(ready) + 1)
-        if not ready and self._consumers and not self._dispatching:
-            consumer = self._pick()
+        consumers = self._consumers
+        if consumers and not ready and not self._dispatching:
+            consumer = consumers[0]
+            if len(consumers) > 1 or consumer.channel._global_prefetch or (
+                consumer.prefetch and consumer.unacked >= consumer.prefetch
+            ):
+                consumer = self._pick()  # the general case; the test above is _pick's single-consumer case
             if consumer is not None:
                 consumer.channel._deliver(consumer, self, entry)
                 return True
