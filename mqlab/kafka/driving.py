@@ -10,6 +10,9 @@ Everything else scheduled in that window happens too, as it would in real time.
 Inside a **kernel process** a plain call cannot block; the clients offer event-returning
 twins to ``yield`` on instead (``producer.flush_event()``, ``consumer.poll_event(timeout)``,
 ``share_consumer.poll_event(timeout)``), and their plain calls return at once.
+
+A blocking call with no timeout stops with ``BudgetExceeded`` after the simulation's
+``max_events`` entries rather than hang a notebook (other models may keep the agenda busy).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from mqlab.sim.errors import BudgetExceeded
 
 if TYPE_CHECKING:
     from mqlab.sim import Simulation
@@ -38,6 +43,8 @@ def drive(sim: Simulation, done: Callable[[], bool], timeout: float | None) -> b
         return True
     deadline = math.inf if timeout is None or timeout < 0 else sim.now + timeout
     step = sim.step
+    budget = sim.max_events
+    steps = 0
     while True:
         upcoming = sim.peek()
         if upcoming > deadline or upcoming == math.inf:
@@ -47,3 +54,11 @@ def drive(sim: Simulation, done: Callable[[], bool], timeout: float | None) -> b
         step()
         if done():
             return True
+        steps += 1
+        if steps >= budget:
+            raise BudgetExceeded(
+                f"a blocking Kafka client call ran {steps:,} events at t={sim.now:g} without its condition "
+                f"becoming true (the simulation's max_events budget); pass a finite timeout, e.g. poll(1.0), "
+                f"or check that something will produce what it waits for",
+                budget="max_events", limit=budget, now=sim.now,
+            )

@@ -435,6 +435,11 @@ class Producer:
             counters.acknowledged += count
         else:
             counters.failed[error] = counters.failed.get(error, 0) + count
+            if self.idempotent and self.transaction is None and batch.base_seq >= 0:
+                # The sequence numbers of a failed batch leave a gap the leader would never accept:
+                # like librdkafka (KIP-360), bump the epoch and restart sequences at 0.
+                self.epoch += 1
+                self._sequences.clear()
         if self.sim.tracing:
             self.sim.log(self.name, "acked" if error is None else "delivery_failed", topic=partition.topic.name,
                          partition=partition.index, offset=base, count=count, error=error)

@@ -78,3 +78,10 @@ def test_describe_groups_and_list_offsets(sim: Simulation, cluster: Cluster, pro
     assert admin.list_offsets({tp: OffsetSpec.earliest()})[tp].result().offset == 0
     assert admin.list_offsets({tp: OffsetSpec.latest()})[tp].result().offset == 2
     assert admin.list_offsets({tp: OffsetSpec.for_timestamp(5000)})[tp].result().offset == 1
+
+
+def test_negative_partition_counts_are_refused(cluster: Cluster) -> None:
+    """A negative partition count (other than -1, the broker default) is INVALID_PARTITIONS."""
+    future = AdminClient(cluster).create_topics([NewTopic("neg", -3, 1)])["neg"]
+    assert future.exception().args[0].name() == "INVALID_PARTITIONS"
+    assert "at least 1 partition" in future.exception().args[0].str()

@@ -195,3 +195,15 @@ def test_produce_after_close_is_refused(cluster: Cluster) -> None:
     producer.close()
     with pytest.raises(KafkaException, match="after close"):
         producer.produce("t", b"v")
+
+
+def test_idempotent_producer_recovers_after_a_failed_batch(cluster: Cluster, produce_all) -> None:
+    """A permanently failed batch leaves no sequence gap: the next records are still delivered."""
+    cluster.create_topic("t", 1, 1, {"max.message.bytes": 300})
+    reports = []
+    producer = Producer(cluster, {"enable.idempotence": True, "linger.ms": 0})
+    producer.produce("t", b"x" * 500, on_delivery=lambda e, m: reports.append(e and e.name()))
+    producer.flush()
+    producer.produce("t", b"ok", on_delivery=lambda e, m: reports.append(e and e.name()))
+    producer.flush()
+    assert reports == ["MSG_SIZE_TOO_LARGE", None]

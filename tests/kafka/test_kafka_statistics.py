@@ -84,3 +84,36 @@ def test_compacted_topics_refuse_null_keys_not_values(cluster: Cluster, produce_
     reports = produce_all(cluster, "c", [(b"k", None)]) + produce_all(cluster, "c", [(None, b"v")])
     assert [r[0] and r[0].name() for r in reports] == [None, "INVALID_RECORD"]
     assert cluster.ledger().failed == {"INVALID_RECORD": 1}
+
+
+def test_trace_records_the_journey_with_stable_ids(sim, cluster: Cluster, produce_all) -> None:
+    """The trace names each step of a record's journey with (topic, partition, offset)."""
+    cluster.create_topic("t", 1, 3)
+    produce_all(cluster, "t", [(b"k", b"v")])
+    consumer = Consumer(cluster, {"group.id": "g", "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(["t"])
+    consumer.commit(consumer.poll(5.0), asynchronous=False)
+    actions = [r.action for r in sim.trace.records]
+    for action in ("produced", "appended", "replicated", "acked", "rebalanced", "fetched", "committed"):
+        assert action in actions, action
+    (appended,) = sim.trace.select(action="appended")
+    assert (appended.details["topic"], appended.details["partition"], appended.details["offset"]) == ("t", 0, 0)
+
+
+def test_a_blocking_call_without_timeout_stops_at_the_budget() -> None:
+    """poll() with no timeout, while another process keeps the agenda busy, ends with BudgetExceeded."""
+    from mqlab.sim import BudgetExceeded
+
+    sim = Simulation(seed=1, max_events=1000)
+    cluster = Cluster(sim, brokers=1)
+    cluster.create_topic("t", 1, 1)
+
+    def ticker():
+        while True:
+            yield sim.timeout(1.0)
+
+    sim.process(ticker())
+    consumer = Consumer(cluster, {"group.id": "g"})
+    consumer.assign([])
+    with pytest.raises(BudgetExceeded, match="finite timeout"):
+        consumer.poll()
