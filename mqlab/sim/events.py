@@ -22,6 +22,7 @@ import contextlib
 import math
 from collections.abc import Callable, Generator, Iterable
 from heapq import heappush
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from mqlab.sim.errors import EventAlreadyTriggered, Interrupt, InvalidYield, SchedulingError
@@ -252,12 +253,19 @@ class Process(Event):
     __slots__ = ("_generator", "_resume_cb", "_target", "name")
 
     def __init__(self, sim: Simulation, generator: ProcessGenerator, name: str | None = None) -> None:
-        if not hasattr(generator, "send") or not hasattr(generator, "throw"):
+        if generator.__class__ is not GeneratorType and (
+            not hasattr(generator, "send") or not hasattr(generator, "throw")
+        ):
             raise TypeError(
                 f"process() needs a generator (call your generator function: "
                 f"sim.process(worker()) not sim.process(worker)), got {generator!r}"
             )
-        super().__init__(sim)
+        # Event.__init__ inline (processes are created per message in some models).
+        self.sim = sim
+        self.callbacks = []
+        self._value = _PENDING
+        self._ok = None
+        self._defused = False
         self._generator: ProcessGenerator | None = generator
         self.name = name or getattr(generator, "__qualname__", None) or repr(generator)
         self._resume_cb = self._resume
