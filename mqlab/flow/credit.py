@@ -112,7 +112,11 @@ class Subscription:
         self.sent += 1
         if self.in_flight > self.max_in_flight:
             self.max_in_flight = self.in_flight
-        self.on_next(item)
+        try:
+            self.on_next(item)
+        except Exception:
+            self.cancelled = True  # rule 2.13: a subscriber that throws from onNext is cancelled; the error is raised
+            raise
 
     def send_batch(self, count: int) -> None:
         """The publisher emits ``count`` elements at once (a fluid model's step); rule 1.1 still holds.

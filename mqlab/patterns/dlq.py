@@ -114,6 +114,7 @@ class ReplayReport:
     finished_at: float | None
     replayed_ids: tuple[Any, ...]
     by_group: dict[tuple[Any, ...], int]
+    errors: tuple[tuple[Any, str], ...] = ()
 
 
 GROUP_FIELDS = ("reason", "error", "origin", "attempts")
@@ -140,6 +141,7 @@ class ReplayJob:
         self.replayed: list[Any] = []
         self.by_group: dict[tuple[Any, ...], int] = {}
         self.refused = 0
+        self.errors: list[tuple[Any, str]] = []
         self.started_at = self.sim.now
         self.finished_at: float | None = None
         self.cancelled = False
@@ -158,7 +160,11 @@ class ReplayJob:
         letter = self._queue[self._index]
         self._index += 1
         target = self.destination if self.destination is not None else letter.origin
-        ok = self.replayer.publish(target, letter)
+        try:
+            ok = bool(self.replayer.publish(target, letter))
+        except Exception as error:  # a learner's publish function never crashes the run
+            ok = False
+            self.errors.append((letter.message_id, f"{type(error).__name__}: {error}"))
         if ok:
             self.replayer.store.remove(letter.message_id)
             self.replayed.append(letter.message_id)
@@ -180,6 +186,7 @@ class ReplayJob:
             finished_at=self.finished_at,
             replayed_ids=tuple(self.replayed),
             by_group=dict(self.by_group),
+            errors=tuple(self.errors),
         )
 
 
@@ -187,7 +194,9 @@ class DLQReplayer:
     """List, group, inspect and replay the messages of a :class:`DeadLetterStore`.
 
     ``publish(destination, letter) -> bool`` sends one message back and says
-    whether the destination took it; a refused message stays in the DLQ.
+    whether the destination took it; a refused message stays in the DLQ. If
+    ``publish`` raises, the message counts as refused and the error is kept in
+    the job's ``errors`` (and the report's ``errors``).
     """
 
     def __init__(

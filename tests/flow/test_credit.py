@@ -81,3 +81,16 @@ def test_send_batch_checks_rule_1_1():
     with pytest.raises(CreditExceeded, match=r"rule 1\.1"):
         sub.send_batch(4)
     assert sub.sent == 0
+
+
+def test_a_subscriber_that_raises_in_on_next_is_cancelled():
+    """Rule 2.13: onNext that throws cancels the subscription; the error reaches the caller."""
+
+    def explode(item):
+        raise RuntimeError("subscriber bug")
+
+    sub = Subscription(explode)
+    sub.request(2)
+    with pytest.raises(RuntimeError):
+        sub.send(1)
+    assert sub.cancelled and sub.demand == 0

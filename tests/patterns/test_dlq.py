@@ -115,3 +115,14 @@ def test_replaying_twice_is_safe_with_an_idempotent_consumer():
         sim.run(until=replayer.replay(rate=100).done)
     sim.run()
     assert broker.ledger().accepted == 8 and auditor.report().is_exactly_once
+
+
+def test_a_publish_function_that_raises_counts_as_refused():
+    """A replay publish that raises does not crash the run: the message stays dead and the error is reported."""
+    sim = Simulation()
+
+    def broken(dest, m):
+        raise ConnectionError("broker unreachable")
+
+    report = sim.run(until=DLQReplayer(sim, _dlq(), broken).replay(limit=1).done)
+    assert report.refused == 1 and report.errors == (("a", "ConnectionError: broker unreachable"),)
