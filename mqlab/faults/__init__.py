@@ -4,7 +4,8 @@
   frames (messages, confirms, deliveries, acks) in either direction, or is
   partitioned for a window; scripted drops (``drop_next``) make one exact
   frame vanish, such as the ACK of the Two Generals walkthrough.
-* :class:`CrashSchedule`: a consumer dies before or after acknowledging.
+* :class:`CrashSchedule`: a consumer dies before or after acknowledging;
+  :meth:`GenericBroker.restart` restarts a broker with durable or transient messages.
 * :class:`LatencyProfile`: a slow consumer or a slow (not dead) dependency.
 * :class:`PoisonPredicate`: a message the handler can never process.
 * :class:`FaultLedger`: what each fault lost, duplicated or delayed, by name.

@@ -16,6 +16,14 @@ each frame subject to the link's faults. A model adapter (a RabbitMQ channel, a
 Kafka producer, an SQS client) implements the two protocols over the model's
 real-shaped API; :mod:`mqlab.faults.standin` implements them with a minimal
 generic broker so the patterns and scenarios run before any model is wired in.
+
+Where the models let a fault layer in: the RabbitMQ model's
+``Connection.transmit`` / ``Connection.receive`` carry every asynchronous frame
+(and ``Connection.drop`` records a dropped publish in its ledger); the Kafka
+model's cluster exposes ``handle_produce``, ``respond``, ``fetch``,
+``kill_broker`` and ``restart_broker``. A model adapter routes those through a
+:class:`~mqlab.faults.link.Link` so that the same loss, duplication, delay and
+partition settings, and the same fault ledger, apply to every model.
 """
 
 from __future__ import annotations
