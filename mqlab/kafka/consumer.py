@@ -817,6 +817,8 @@ class Consumer:
             return
         self.closed_or_crashed = True
         self._closed = True
+        self._chunk = []
+        self._i = self._n = 0  # nothing more comes out of poll()
         if self._group is not None and self.member_id is not None:
             self._group.member_crashed(self.member_id)
         self._cancel_timers()
@@ -839,6 +841,7 @@ class Consumer:
                 self._group.leave(self.member_id, "closed")
             else:
                 self._group.member_crashed(self.member_id)
+        self._drop_all()
         self._closed = True
         self.closed_or_crashed = True
         self._cancel_timers()

@@ -460,3 +460,15 @@ def test_assigned_consumer_auto_commits(sim: Simulation, cluster: Cluster, produ
     consumer.assign([TopicPartition("t", 0)])
     drain(consumer, timeout=2.0)
     assert cluster.group("g").committed_offset("t", 0) == 10
+
+
+def test_nothing_comes_out_of_a_closed_or_crashed_consumer(cluster: Cluster, produce_all) -> None:
+    """After close() or crash(), poll() raises even if records were already fetched into the client."""
+    make_topic(cluster, produce_all)
+    for stop in ("close", "crash"):
+        consumer = earliest(cluster)
+        consumer.assign([TopicPartition("t", 0)])
+        assert consumer.poll(0).offset() == 0  # nine more are buffered in the client
+        getattr(consumer, stop)()
+        with pytest.raises(ClientClosed):
+            consumer.poll(0)
