@@ -2,10 +2,12 @@
 
 The dropdown lists every message id the trace names (in order of first appearance, under
 the keys of :data:`mqlab.viz.journey.MESSAGE_KEYS`). Picking one draws its journey
-(:func:`mqlab.viz.journey_figure`) and a table of its headers: whatever the trace records
-under :data:`HEADER_KEYS` (``headers``, ``properties``, ``attributes`` ...; later records
-override earlier ones, so an ``x-death`` added on dead-lettering shows), merged with the
-``headers`` mapping given to the inspector for models whose trace does not carry them.
+(:func:`mqlab.viz.journey_figure`) and a table of its headers and properties: the details of
+its first record (RabbitMQ's ``published``: exchange, routing key, size, persistent), then
+whatever the trace records under :data:`HEADER_KEYS` (``headers``, ``properties``,
+``attributes`` ...; later records override earlier ones, so an ``x-death`` added on
+dead-lettering shows), merged with the ``headers`` mapping given to the inspector for models
+whose trace does not carry them.
 """
 
 from __future__ import annotations
@@ -29,11 +31,17 @@ HEADER_KEYS: tuple[str, ...] = ("headers", "properties", "attributes", "message_
 
 def message_headers(records: Iterable[TraceRecord], message_id: Hashable,
                     keys: tuple[str, ...] = MESSAGE_KEYS) -> dict[str, Any]:
-    """The headers the trace records for ``message_id``, later records overriding earlier ones."""
+    """What the trace records about ``message_id`` itself: the details of its first record (exchange,
+    routing key, size ... of the publish), then every header mapping, later records overriding earlier ones."""
     found: dict[str, Any] = {}
+    first = True
     for record in records:
         if not any(record.details.get(k) == message_id for k in keys):
             continue
+        if first:  # the first record (a publish, a send) carries the message's properties
+            first = False
+            found.update({k: v for k, v in record.details.items()
+                          if k not in keys and k not in HEADER_KEYS and v is not None})
         for key in HEADER_KEYS:
             value = record.details.get(key)
             if isinstance(value, Mapping):

@@ -27,7 +27,7 @@ from mqlab.widgets.explain import (
     parse_headers,
 )
 
-__all__ = ["EXAMPLES", "RoutingPlayground", "routing_figure"]
+__all__ = ["EXAMPLES", "RoutingPlayground", "bindings_of", "routing_figure"]
 
 EXAMPLES: dict[str, tuple[str, str, str]] = {
     "topic": ("Q1: *.orange.*\nQ2: *.*.rabbit\nQ2: lazy.#", "quick.orange.rabbit", ""),
@@ -55,6 +55,24 @@ def routing_figure(explanation: RoutingExplanation, exchange: str = "playground"
     return topology_figure(Topology(tuple(nodes), tuple(edges), title))
 
 
+def bindings_of(broker: Any, exchange: str) -> tuple[str, str]:
+    """The type of ``exchange`` on a :class:`mqlab.rabbitmq.Broker` and its queue bindings in the playground's
+    text form, from ``broker.topology()`` (exchange-to-exchange bindings are left out)."""
+    described = broker.topology(include_predeclared=True)
+    kinds = {e["name"]: e["type"] for e in described["exchanges"]}
+    if exchange not in kinds:
+        raise InvalidBindingSpec(f"the broker has no exchange {exchange!r}; it has {', '.join(map(repr, kinds))}")
+    lines = []
+    for b in described["bindings"]:
+        if b["source"] != exchange or b["destination_type"] != "queue":
+            continue
+        if kinds[exchange] == "headers":
+            lines.append(f"{b['destination']}: " + ", ".join(f"{k}={v}" for k, v in b["arguments"].items()))
+        else:
+            lines.append(f"{b['destination']}: {b['routing_key']}")
+    return kinds[exchange], "\n".join(lines)
+
+
 class RoutingPlayground(Control):
     """Exchange type, bindings, routing key and headers in; verdicts, reasons and a diagram out.
 
@@ -63,6 +81,12 @@ class RoutingPlayground(Control):
     """
 
     title = "Routing playground"
+
+    @classmethod
+    def from_broker(cls, broker: Any, exchange: str, routing_key: str = "", headers: str = "") -> RoutingPlayground:
+        """A playground loaded with the bindings an exchange of a live broker has now."""
+        kind, text = bindings_of(broker, exchange)
+        return cls(kind, text, routing_key, headers)
 
     def __init__(self, exchange_type: str = "topic", bindings: str | None = None, routing_key: str | None = None,
                  headers: str | None = None) -> None:

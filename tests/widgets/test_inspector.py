@@ -40,3 +40,10 @@ def test_empty_trace_is_explained():
     inspector = MessageInspector([])
     assert "trace=True" in inspector.status.value
     assert inspector.note() == "no message picked"
+
+
+def test_first_record_gives_the_message_properties():
+    """The publish record's details (exchange, routing key) show as properties of the message."""
+    records = [TraceRecord(0.0, "channel:1", "published", {"msg": "msg-1", "exchange": "rides",
+                                                            "routing_key": "geo.us", "seq": None})]
+    assert message_headers(records, "msg-1") == {"exchange": "rides", "routing_key": "geo.us"}

@@ -62,3 +62,24 @@ def test_unroutable_message_is_explained():
     playground = RoutingPlayground(exchange_type="direct", routing_key="debug")
     assert playground.explanation.queues == ()
     assert "312 NO_ROUTE" in playground.note()
+
+
+def test_playground_loaded_from_a_live_broker_agrees_with_its_routing():
+    """Loaded from a broker's exchange, the playground routes a key to the queues the broker routes it to."""
+    from mqlab.rabbitmq import Broker
+    from mqlab.sim import Simulation
+    from mqlab.widgets.routing import bindings_of
+
+    sim = Simulation(seed=1)
+    broker = Broker(sim)
+    ch = broker.connect().channel()
+    ch.exchange_declare("rides", "topic")
+    for queue, key in (("nyc", "geo.us.nyc.#"), ("us", "geo.us.*.*"), ("all", "#")):
+        ch.queue_declare(queue)
+        ch.queue_bind(queue, "rides", key)
+    assert bindings_of(broker, "rides") == ("topic", "nyc: geo.us.nyc.#\nus: geo.us.*.*\nall: #")
+    playground = RoutingPlayground.from_broker(broker, "rides", "geo.us.nyc.brooklyn")
+    ch.basic_publish("rides", "geo.us.nyc.brooklyn", b"ride")
+    sim.run()
+    reached = tuple(q for q in ("nyc", "us", "all") if broker.queue_statistics(q).ready == 1)
+    assert playground.explanation.queues == reached == ("nyc", "us", "all")
