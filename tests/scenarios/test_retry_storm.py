@@ -16,12 +16,14 @@ def test_immediate_requeue_burns_the_handler_and_blocks_everything_behind_the_po
     assert result.poison_attempts > 1000 and result.poison_share > 0.9
     assert result.blocked > 400 and result.good_processed == 10 and result.dead_lettered == 0
     assert result.depth_series[-1] > 400
+    assert result.delay_added > 10.0
 
 
 def test_delivery_limit_moves_the_poison_to_the_dlq_and_the_pipeline_resumes():
     """DLQ: after 5 deliveries the poison message is dead-lettered, and every good message is processed."""
     result = retry_storm("dlq", delivery_limit=5)
     assert result.poison_attempts == 5 and result.dead_lettered == 1 and result.blocked == 0
+    assert 0 <= result.delay_added < 0.1
     (letter,) = result.dead_letters
     assert letter.reason == "delivery_limit" and letter.attempts == 5 and "unparseable order" in letter.error
 
