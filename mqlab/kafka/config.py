@@ -13,8 +13,8 @@ Defaults and ranges follow librdkafka's CONFIGURATION.md (2.x): for example
 
 * ``partitioner`` defaults to ``murmur2_random`` (the Java client's rule) instead of
   librdkafka's ``consistent_random``, because the course compares with Java's partitioning;
-* ``max.poll.records`` is a Java consumer property that librdkafka lacks; it is accepted
-  and bounds :meth:`Consumer.consume` and the share consumer's batches;
+* ``max.poll.records`` (default 500, as in Java) bounds how many records one fetch hands
+  the consumer, and the share consumer's batches;
 * ``auto.offset.reset=none`` (Java's name) is refused as librdkafka refuses it; use ``error``;
 * connection properties (``bootstrap.servers``, ``security.protocol``, ...) are accepted and ignored.
 

@@ -85,3 +85,13 @@ def test_negative_partition_counts_are_refused(cluster: Cluster) -> None:
     future = AdminClient(cluster).create_topics([NewTopic("neg", -3, 1)])["neg"]
     assert future.exception().args[0].name() == "INVALID_PARTITIONS"
     assert "at least 1 partition" in future.exception().args[0].str()
+
+
+def test_cluster_arguments_are_checked(sim: Simulation) -> None:
+    """A cluster needs at least one broker, a replication factor it can hold, and non-negative delays."""
+    with pytest.raises(ValueError, match="at least one broker"):
+        Cluster(sim, brokers=0)
+    with pytest.raises(KafkaException, match="choose 1..2"):
+        Cluster(sim, brokers=2, default_replication_factor=3)
+    with pytest.raises(ValueError, match="replication_delay"):
+        Cluster(sim, brokers=1, replication_delay=-1)
