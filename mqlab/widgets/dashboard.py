@@ -133,7 +133,7 @@ class ScenarioDashboard(Control):
         self.error: str | None = None
         self.debouncer = Debouncer(self.refresh, debounce)
         for control in self.controls.values():
-            control.observe(lambda _change: self.debouncer.trigger(), names="value")
+            control.observe(lambda _change: self._moved(), names="value")
         self.box = w.VBox([w.VBox(list(self.controls.values())), self.plot, self.status])
         self.refresh()
 
@@ -141,12 +141,28 @@ class ScenarioDashboard(Control):
     def values(self) -> dict[str, Any]:
         return {**self.fixed, **{name: c.value for name, c in self.controls.items()}}
 
-    def set(self, **values: Any) -> None:
-        """Move controls as a learner would (each move is debounced like a slider drag)."""
-        for name, value in values.items():
+    def set(self, **values: Any) -> go.Figure | None:
+        """Move controls from code and re-run once, now (not debounced), so ``result`` is fresh on return.
+
+        A learner dragging a slider goes through the debounce instead; this is for notebook
+        cells and tests that set parameters and then read the result.
+        """
+        for name in values:
             if name not in self.controls:
                 raise InvalidParameterSpec(f"no control called {name!r}; the dashboard has {', '.join(self.controls)}")
-            self.controls[name].value = value
+        self._quiet = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._quiet = False
+        return self.refresh()
+
+    _quiet = False
+
+    def _moved(self) -> None:
+        if not self._quiet:
+            self.debouncer.trigger()
 
     def refresh(self) -> go.Figure | None:
         """Run the scenario with the current values and redraw; returns the new figure (None if it raised)."""
