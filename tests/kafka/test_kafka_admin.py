@@ -91,7 +91,7 @@ def test_cluster_arguments_are_checked(sim: Simulation) -> None:
     """A cluster needs at least one broker, a replication factor it can hold, and non-negative delays."""
     with pytest.raises(ValueError, match="at least one broker"):
         Cluster(sim, brokers=0)
-    with pytest.raises(KafkaException, match="choose 1..2"):
+    with pytest.raises(KafkaException, match=r"choose 1\.\.2"):
         Cluster(sim, brokers=2, default_replication_factor=3)
     with pytest.raises(ValueError, match="replication_delay"):
         Cluster(sim, brokers=1, replication_delay=-1)
