@@ -340,6 +340,9 @@ class Simulation:
                             target._serial = None
                             process._target = entry = [target._when, serial, process, target]
                             push(agenda, entry)
+                        elif target.__class__ is Event and target.callbacks is not None:
+                            target.callbacks.append(process._resume_cb)  # a plain event, not processed yet
+                            process._target = target
                         else:
                             event = process._wait(target)
                             if event is not None:
