@@ -324,8 +324,9 @@ class Simulation:
                     # Process._resume, inline to save a call per event. It resumes the
                     # generator with the timeout's value; if the generator yields a fresh
                     # timeout, the process goes straight back on the agenda with the
-                    # timeout's own serial (creation order), else Process._wait and
-                    # Process._resume take over.
+                    # timeout's own serial (creation order); if it yields a plain event
+                    # that has not been processed, it joins the event's callbacks;
+                    # anything else goes through Process._wait and Process._resume.
                     self.active_process = process
                     try:
                         target = process._generator.send(entry[3]._value)
