@@ -66,6 +66,7 @@ INSTALL_HINT = "install Debian's Chromium: sudo apt-get install -y chromium (pyt
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 SERVER_START_TIMEOUT = 90
 CONTROL_TIMEOUT = 15  # seconds for a dashboard to react to a moved control
+SETTLE_SECONDS = 1.0  # a dashboard has finished redrawing once nothing changed for this long
 RENDER_TIMEOUT = 20  # seconds for figures and widgets to draw once the kernel is idle
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -518,7 +519,14 @@ def check_notebook(
             end = min(deadline, time.monotonic() + control_timeout)
             while page.evaluate(JS_SIGNATURE) == before and time.monotonic() < end:
                 time.sleep(0.2)
-            if page.evaluate(JS_SIGNATURE) == before:
+            after = page.evaluate(JS_SIGNATURE)
+            quiet_since = time.monotonic()
+            while after != before and time.monotonic() < end and time.monotonic() - quiet_since < SETTLE_SECONDS:
+                time.sleep(0.2)
+                now = page.evaluate(JS_SIGNATURE)
+                if now != after:
+                    after, quiet_since = now, time.monotonic()
+            if after == before:
                 report.problems.append(
                     f"{label}: cell {cell['index']}: {moved}, but no output, figure or HTML pane changed "
                     f"within {control_timeout:.0f} s"
