@@ -759,6 +759,7 @@ class Channel:
         broker_error = reason if isinstance(reason, (ChannelClosedByBroker, ConnectionClosedByBroker)) else None
         for consumer in self._consumers.values():
             if consumer.stream is not None:
+                consumer.stream._buffer.clear()  # the broker requeues them: nothing left to ack here
                 consumer.stream._finish(broker_error)
         self._check_consuming_done()
         for callback in list(self._on_close):

@@ -337,3 +337,18 @@ def test_exclusive_queue_deleted_with_its_connection(world):
     assert name.startswith("amq.gen-") and len(name) == len("amq.gen-") + 22
     conn.close()
     assert name not in world.broker.queues
+
+
+def test_consume_stream_ends_when_its_channel_closes(world):
+    """After the channel closes, a consume() stream yields nothing more (its buffered deliveries were
+    requeued by the broker, so there is nothing left to ack)."""
+    ch = world.ch
+    ch.queue_declare("q")
+    stream = ch.consume("q")
+    for i in range(2):
+        ch.basic_publish("", "q", str(i).encode())
+    world.sim.run()
+    ch.close()
+    with pytest.raises(StopIteration):
+        next(stream)
+    assert world.broker.queue_statistics("q").ready == 2
