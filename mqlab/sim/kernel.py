@@ -171,7 +171,9 @@ class Simulation:
         else:
             entry = [when, next(self._serial), _call_no_args, callback]
         heapq.heappush(self._agenda, entry)
-        return Handle(entry)
+        handle = _new_handle(Handle)
+        handle._entry = entry
+        return handle  # type: ignore[no-any-return]
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Handle:
         """Run ``callback(*args)`` at virtual time ``when``; returns a cancellable :class:`Handle`."""
@@ -184,6 +186,12 @@ class Simulation:
                 f"cannot schedule {getattr(callback, '__qualname__', callback)!s} at t={when!r}: "
                 f"the clock is already at t={self.now!r}; schedule at now or later"
             )
+        if len(args) == 1 and callback.__class__ is not Process:  # the common case inline, as in call_later
+            entry = [when, next(self._serial), callback, args[0]]
+            heapq.heappush(self._agenda, entry)
+            handle = _new_handle(Handle)
+            handle._entry = entry
+            return handle  # type: ignore[no-any-return]
         return self._handle(when, callback, args)
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Handle:
