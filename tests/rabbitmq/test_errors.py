@@ -281,3 +281,12 @@ def test_publisher_may_reuse_its_properties_object(world):
     world.ch.basic_publish("", "q", b"2", properties)
     first, second = world.broker.queue("q").ready_entries()
     assert (first.message.properties.headers, second.message.properties.headers) == ({"n": 1}, {"n": 2})
+
+
+def test_invalid_x_match_is_406(world):
+    """A headers binding with an x-match other than all, any, all-with-x, any-with-x is refused."""
+    world.ch.exchange_declare("h", "headers")
+    world.ch.queue_declare("q")
+    with pytest.raises(InvalidArgument) as info:
+        world.ch.queue_bind("q", "h", "", {"x-match": "some"})
+    assert "Invalid x-match field value 'some'" in info.value.reply_text

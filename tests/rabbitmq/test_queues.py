@@ -365,3 +365,28 @@ def test_closed_connection_refuses_channels(world):
     conn.close()
     with pytest.raises(ConnectionWrongStateError):
         conn.channel()
+
+
+def test_dead_letter_exchange_missing_drops_the_message():
+    """Dead-lettering to an exchange that does not exist loses the message (it still counts as dead-lettered),
+    as RabbitMQ's at-most-once dead-lettering does."""
+    w = make_world(trace=True)
+    w.ch.queue_declare("q", arguments={"x-dead-letter-exchange": "gone"})
+    w.ch.basic_publish("", "q", b"m")
+    method, _, _ = w.ch.basic_get("q")
+    w.ch.basic_reject(method.delivery_tag, requeue=False)
+    ledger = w.broker.ledger().check()
+    assert ledger.dead_lettered == {"rejected": 1} and ledger.dead_letter_copies == 0
+    assert w.sim.trace.select(action="dropped", policy="dead_letter_exchange_missing")
+
+
+def test_mandatory_message_refused_by_a_full_queue_is_nacked_not_returned(world):
+    """A routed message that a reject-publish queue refuses is nacked; it is not returned (it was routable)."""
+    ch = world.ch
+    ch.queue_declare("q", arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    returned, frames = [], []
+    ch.add_on_return_callback(lambda *args: returned.append(args))
+    ch.confirm_delivery(frames.append)
+    ch.basic_publish("", "q", b"m", mandatory=True)
+    world.sim.run()
+    assert returned == [] and frames[0].method.NAME == "Basic.Nack"
