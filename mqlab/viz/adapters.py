@@ -117,9 +117,11 @@ def logview_from_kafka(cluster: Any, topic: str) -> LogView:
         for group_id, _consumer, position in p.positions:
             positions.setdefault(group_id, position)
         groups = list(dict.fromkeys([*committed, *positions]))
+        expired = [s for s in getattr(p, "segments", ()) if s.expired]
         partitions.append(PartitionOffsets(
             topic, p.partition, p.log_start_offset, p.high_watermark, p.log_end_offset,
             tuple(GroupOffsets(g, committed.get(g), positions.get(g), lags.get((g, p.partition))) for g in groups),
+            retention_offset=max(s.next_offset for s in expired) if expired else None,
         ))
     when = f" at t = {view.now_ms / 1000:g} s" if hasattr(view, "now_ms") else ""
     return LogView(tuple(partitions), f"The log of {topic!r}{when}: retained offsets, committed offsets and lag")

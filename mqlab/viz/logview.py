@@ -4,6 +4,8 @@ One horizontal bar per partition, along the offset axis:
 
 * grey ``[0, log start offset)``: records removed by retention (or compaction of the head);
   the boundary is the *log start offset*, the oldest offset a consumer can still fetch;
+* orange ``[log start offset, retention offset)``, when given: records older than
+  ``retention.ms`` whose segment is not deleted yet (Kafka deletes whole segments);
 * blue ``[log start offset, high watermark)``: retained records a consumer can read;
 * light blue ``[high watermark, log end offset)``: records the leader has but not every
   in-sync replica yet (consumers cannot read them);
@@ -54,6 +56,9 @@ class PartitionOffsets:
     high_watermark: int
     log_end_offset: int | None = None
     groups: tuple[GroupOffsets, ...] = ()
+    retention_offset: int | None = None
+    """First offset still inside ``retention.ms``: records in ``[log start, retention_offset)`` are past
+    retention but not deleted yet (Kafka deletes whole segments, never the active one)."""
 
     def __post_init__(self) -> None:
         end = self.high_watermark if self.log_end_offset is None else self.log_end_offset
@@ -85,6 +90,12 @@ class LogView:
     title: str = "The log: retained offsets, committed offsets and lag"
 
 
+def _expired_end(p: PartitionOffsets) -> int:
+    if p.retention_offset is None:
+        return p.log_start_offset
+    return max(p.log_start_offset, min(p.retention_offset, p.high_watermark))
+
+
 def logview_figure(view: LogView | Sequence[PartitionOffsets]) -> go.Figure:
     """Draw the log view (see the module docstring for what each mark means)."""
     if not isinstance(view, LogView):
@@ -96,8 +107,10 @@ def logview_figure(view: LogView | Sequence[PartitionOffsets]) -> go.Figure:
     fig = go.Figure()
     bars = (
         ("removed by retention", MUTED, [0] * len(parts), [p.log_start_offset for p in parts]),
-        ("retained, readable", NEUTRAL, [p.log_start_offset for p in parts],
-         [p.high_watermark - p.log_start_offset for p in parts]),
+        ("past retention.ms, not yet deleted", OKABE_ITO["orange"], [p.log_start_offset for p in parts],
+         [_expired_end(p) - p.log_start_offset for p in parts]),
+        ("retained, readable", NEUTRAL, [_expired_end(p) for p in parts],
+         [p.high_watermark - _expired_end(p) for p in parts]),
         ("above the high watermark (not yet replicated)", OKABE_ITO["sky_blue"], [p.high_watermark for p in parts],
          [(p.log_end_offset or p.high_watermark) - p.high_watermark for p in parts]),
     )

@@ -58,3 +58,11 @@ def test_offsets_out_of_order_are_refused():
 def test_logview_is_deterministic():
     """The same offsets give byte-identical figure JSON."""
     assert logview_figure(_view()).to_json() == logview_figure(_view()).to_json()
+
+
+def test_records_past_retention_but_not_deleted_have_their_own_band():
+    """With a retention offset, [log start, retention offset) is drawn apart from the readable, retained range."""
+    view = LogView((PartitionOffsets("t", 0, 10, 50, 50, (), retention_offset=30),))
+    bars = {t.name: (list(t.base), list(t.x)) for t in logview_figure(view).data if t.type == "bar"}
+    assert bars["past retention.ms, not yet deleted"] == ([10], [20])
+    assert bars["retained, readable"] == ([30], [20])
