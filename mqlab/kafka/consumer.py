@@ -662,8 +662,9 @@ class Consumer:
                     raise ValueError(f"commit offsets: {tp!r} has no offset; set tp.offset to the next offset to read")
                 wanted[(tp.topic, tp.partition)] = tp.offset
         else:
-            wanted = {k: a.stored for k, a in self._parts.items() if a.stored is not None}
-            if not wanted:
+            wanted = {k: a.stored for k, a in self._parts.items()
+                      if a.stored is not None and a.stored != a.committed_sent}
+            if not wanted:  # librdkafka: nothing stored since the last commit is "No offset stored"
                 error = KafkaError("_NO_OFFSET", "Commit failed: Local: No offset stored")
                 if asynchronous:
                     if self.on_commit is not None:

@@ -150,7 +150,7 @@ class Producer:
         self._in_flight = 0
         self._reports: list[tuple[Any, KafkaError | None, Any]] = []
         self._waiters: list[Event] = []
-        self._hash_cache: dict[bytes, int] = {}
+        self._hash_cache: dict[Topic, dict[Any, int]] = {}  # per topic: key -> partition
         self._closed = False
         self.produced = 0
         self.transaction: ProducerTransaction | None = None
@@ -177,6 +177,7 @@ class Producer:
                 or on_delivery is not None or callback is not None or timestamp
                 or self._queued + self._in_flight >= self.queue_max):
             return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+        cache = self._hash_cache[t]
         size = RECORD_OVERHEAD
         if value is not None:
             if value.__class__ is not bytes:
@@ -192,13 +193,9 @@ class Producer:
             if key.__class__ is not bytes:
                 return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
             size += len(key)
-            cache = self._hash_cache
-            h = cache.get(key)
-            if h is None or h >> 32 != n:
-                h = (n << 32) | partition_for(self.partitioner, key, n)
-                if len(cache) < 65536:
-                    cache[key] = h
-            p = h & 0xFFFFFFFF
+            p = cache.get(key)
+            if p is None or n != cache[None]:
+                p = self._keyed_partition(cache, key, n)
         if size - RECORD_OVERHEAD > self.max_message_bytes:
             return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
         target = partitions[p]
@@ -236,6 +233,7 @@ class Producer:
         t = self._topics.get(topic)
         if t is None or t.deleted:
             t = self._topics[topic] = self.cluster.topic_for_produce(topic)
+            self._hash_cache[t] = {None: len(t.partitions)}
         if isinstance(value, str):
             value = value.encode()
         elif value is not None and not isinstance(value, (bytes, bytearray, memoryview)):
@@ -281,13 +279,7 @@ class Producer:
                 else:
                     p = self.sticky.choose(self.sim.now, n)
             else:
-                cache = self._hash_cache
-                h = cache.get(key)
-                if h is None or h >> 32 != n:
-                    h = (n << 32) | partition_for(self.partitioner, key, n)
-                    if len(cache) < 65536:
-                        cache[key] = h
-                p = h & 0xFFFFFFFF
+                p = self._keyed_partition(self._hash_cache[t], key, n)
             target = partitions[p]
         else:
             if partition >= len(partitions):
@@ -330,6 +322,16 @@ class Producer:
             self.sim.log(self.name, "produced", topic=topic, partition=target.index, key=key)
         if len(batch.keys) >= self.batch_max:
             self._send(self._open.pop(target))
+
+    def _keyed_partition(self, cache: dict[Any, int], key: bytes, n: int) -> int:
+        """The keyed partition, remembered per topic (``cache[None]`` holds the partition count it is for)."""
+        if cache[None] != n:
+            cache.clear()
+            cache[None] = n
+        p = partition_for(self.partitioner, key, n)
+        if len(cache) <= 65536:
+            cache[key] = p
+        return p
 
     @staticmethod
     def _headers(headers: Any) -> list[tuple[str, bytes | None]]:

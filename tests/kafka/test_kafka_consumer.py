@@ -472,3 +472,15 @@ def test_nothing_comes_out_of_a_closed_or_crashed_consumer(cluster: Cluster, pro
         getattr(consumer, stop)()
         with pytest.raises(ClientClosed):
             consumer.poll(0)
+
+
+def test_commit_with_nothing_new_stored_is_no_offset(cluster: Cluster, produce_all) -> None:
+    """Committing again when every stored offset is already committed raises _NO_OFFSET, as librdkafka does."""
+    make_topic(cluster, produce_all)
+    consumer = earliest(cluster, **{"enable.auto.commit": False})
+    consumer.assign([TopicPartition("t", 0)])
+    consumer.poll(0)
+    consumer.commit(asynchronous=False)
+    with pytest.raises(KafkaException) as info:
+        consumer.commit(asynchronous=False)
+    assert info.value.args[0].name() == "_NO_OFFSET"
