@@ -124,7 +124,7 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class Control:
-    """Base of the course's controls: ``box`` (the ipywidgets tree), ``plot`` (its figure area),
+    """Base of the course's controls: ``box`` (the ipywidgets tree, built by the subclass), ``plot`` (its figure area),
     ``figure`` (the figure shown now) and ``status`` (a line of text for messages and errors).
 
     Subclasses build their widgets, call :meth:`_draw` with a new figure, and describe
@@ -137,7 +137,7 @@ class Control:
         self.plot = w.Output(layout=w.Layout(min_height="300px"))
         self.status = w.HTML(value="")
         self.figure: go.Figure | None = None
-        self.box: w.Box = w.VBox([self.plot, self.status])
+        self.box: w.Box | None = None  # set by the subclass once its controls exist
         self.renders = 0
 
     def _draw(self, fig: go.Figure) -> None:
@@ -165,7 +165,7 @@ class Control:
         fig = self.static_figure()
         if fig is not None:
             bundle[PLOTLY_MIMETYPE] = figure_bundle(fig)
-        if frontend_possible(self.box):
+        if self.box is not None and frontend_possible(self.box):
             view = self.box._repr_mimebundle_().get(WIDGET_VIEW_MIMETYPE)
             if view is not None:
                 bundle[WIDGET_VIEW_MIMETYPE] = view
