@@ -25,13 +25,14 @@ Modules: :mod:`~mqlab.rabbitmq.routing` (the rules, pure functions),
 :mod:`~mqlab.rabbitmq.exchange`, :mod:`~mqlab.rabbitmq.queue`,
 :mod:`~mqlab.rabbitmq.store`, :mod:`~mqlab.rabbitmq.arguments`,
 :mod:`~mqlab.rabbitmq.deadletter`, :mod:`~mqlab.rabbitmq.channel`,
+:mod:`~mqlab.rabbitmq.consumer`, :mod:`~mqlab.rabbitmq.stream`,
 :mod:`~mqlab.rabbitmq.connection`, :mod:`~mqlab.rabbitmq.broker`,
 :mod:`~mqlab.rabbitmq.properties`, :mod:`~mqlab.rabbitmq.errors`,
 :mod:`~mqlab.rabbitmq.ledger`, :mod:`~mqlab.rabbitmq.statistics`.
 """
 
 from mqlab.rabbitmq.broker import DEFAULT_QUORUM_DELIVERY_LIMIT, PREDECLARED_EXCHANGES, Broker
-from mqlab.rabbitmq.channel import CallbackError, Channel, ConsumeStream
+from mqlab.rabbitmq.channel import CallbackError, Channel
 from mqlab.rabbitmq.connection import Connection
 from mqlab.rabbitmq.errors import (
     AccessRefused,
@@ -77,6 +78,7 @@ from mqlab.rabbitmq.ledger import Ledger
 from mqlab.rabbitmq.properties import PERSISTENT, TRANSIENT, Basic, BasicProperties, Method
 from mqlab.rabbitmq.routing import headers_match, topic_matches
 from mqlab.rabbitmq.statistics import BrokerStatistics, QueueStatistics
+from mqlab.rabbitmq.stream import ConsumeStream
 
 __all__ = [
     "DEFAULT_QUORUM_DELIVERY_LIMIT",

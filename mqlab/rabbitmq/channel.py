@@ -47,7 +47,7 @@ returned ``mandatory`` message and :class:`NackError` for a nack, as pika's
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,15 +71,15 @@ from mqlab.rabbitmq.errors import (
 )
 from mqlab.rabbitmq.message import Entry, message_label
 from mqlab.rabbitmq.properties import Basic, BasicProperties, Method, as_properties
+from mqlab.rabbitmq.stream import ConsumeStream
 
 if TYPE_CHECKING:
     from mqlab.rabbitmq.connection import Connection
     from mqlab.rabbitmq.queue import Queue
     from mqlab.sim import Event
 
-__all__ = ["CallbackError", "Channel", "ConsumeStream"]
+__all__ = ["CallbackError", "Channel"]
 
-_NOTHING = (None, None, None)
 _on_delivery = Consumer.on_delivery  # a plain function: no bound method per delivery
 
 
@@ -834,62 +834,3 @@ def _recover(channel: Channel, requeue: bool) -> None:
             "RabbitMQ only implements basic_recover(requeue=True)",
         )
     channel._requeue_all()
-
-
-class ConsumeStream(Iterator["Event"]):
-    """What :meth:`Channel.consume` returns: an iterator of events for a kernel process to ``yield``."""
-
-    def __init__(self, channel: Channel, inactivity_timeout: float | None) -> None:
-        if inactivity_timeout is not None and not inactivity_timeout > 0:
-            raise ValueError(
-                f"inactivity_timeout must be a positive number of seconds or None, got {inactivity_timeout!r}"
-            )
-        self.channel = channel
-        self.consumer: Consumer | None = None
-        self.inactivity_timeout = inactivity_timeout
-        self._buffer: deque[tuple[Any, Any, bytes]] = deque()
-        self._waiter: Event | None = None
-        self._finished = False
-        self._error: ChannelClosedByBroker | ConnectionClosedByBroker | None = None
-
-    def __iter__(self) -> ConsumeStream:
-        return self
-
-    def __next__(self) -> Event:
-        sim = self.channel.sim
-        event = sim.event()
-        if self._buffer:
-            event.succeed(self._buffer.popleft())
-            return event
-        if self._finished:
-            raise StopIteration
-        self._waiter = event
-        if self.inactivity_timeout is not None:
-            sim.call_later(self.inactivity_timeout, self._timed_out, event)
-        return event
-
-    def _on_message(self, channel: Channel, method: Any, properties: Any, body: bytes) -> None:
-        waiter = self._waiter
-        if waiter is not None and waiter.triggered is False:
-            self._waiter = None
-            waiter.succeed((method, properties, body))
-        else:
-            self._buffer.append((method, properties, body))
-
-    def _timed_out(self, event: Event) -> None:
-        if self._waiter is event and not event.triggered:
-            self._waiter = None
-            event.succeed(_NOTHING)
-
-    def _finish(self, error: ChannelClosedByBroker | ConnectionClosedByBroker | None) -> None:
-        self._finished = True
-        self._error = error
-        waiter = self._waiter
-        self._waiter = None
-        if waiter is not None and not waiter.triggered:
-            if error is not None:
-                waiter.fail(error)
-                if not waiter.callbacks:  # nobody waits on it: do not let it escape run()
-                    waiter.defused = True
-            else:
-                waiter.succeed(_NOTHING)
