@@ -147,3 +147,28 @@ def test_consumers_past_a_truncated_end_are_reset(sim: Simulation) -> None:
     message = consumer.poll(0)
     assert message.offset() == 0  # position 5 > log end 3: reset to earliest
     assert consumer.offset_resets[-1][3:] == (5, 0, "earliest")
+
+
+def test_fault_hooks_can_be_wrapped(sim: Simulation) -> None:
+    """handle_produce and fetch are plain methods a fault layer can wrap: here requests are delayed and
+    fetches fail, and the clients cope (retry, read later)."""
+    cluster = Cluster(sim, brokers=1)
+    cluster.create_topic("t", 1, 1)
+    original_produce, original_fetch = cluster.handle_produce, cluster.fetch
+    seen = []
+
+    def slow_link(request):
+        seen.append(sim.now)
+        sim.call_later(1.0, original_produce, request)
+
+    cluster.handle_produce = slow_link  # type: ignore[method-assign]
+    cluster.fetch = lambda client, partition, offset, limit, rc: ([], offset)  # type: ignore[method-assign]
+    producer = Producer(cluster, {"linger.ms": 0})
+    producer.produce("t", b"v")
+    producer.flush()
+    assert len(seen) == 1 and sim.now >= 1.0
+    consumer = Consumer(cluster, {"group.id": "g", "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition("t", 0)])
+    assert consumer.poll(0) is None
+    cluster.fetch = original_fetch  # type: ignore[method-assign]
+    assert consumer.poll(0).value() == b"v"
