@@ -44,7 +44,7 @@ from mqlab.kafka.errors import (
     StateError,
     UnknownTopicOrPartition,
 )
-from mqlab.kafka.log import RECORD_OVERHEAD
+from mqlab.kafka.log import RECORD_OVERHEAD, record_size
 from mqlab.kafka.message import (
     OFFSET_INVALID,
     TIMESTAMP_CREATE_TIME,
@@ -148,6 +148,7 @@ class Producer:
         self._linger_handle: Any = None
         self._queued = 0
         self._in_flight = 0
+        self._room = self.queue_max  # queue.buffering.max.messages minus records not yet delivered
         self._reports: list[tuple[Any, KafkaError | None, Any]] = []
         self._waiters: list[Event] = []
         self._hash_cache: dict[Topic, dict[Any, int]] = {}  # per topic: key -> partition
@@ -174,8 +175,7 @@ class Producer:
         # partitioning, no transaction); everything else, and every error, goes through _produce.
         t = self._topics.get(topic)
         if (t is None or t.deleted or not self._plain or partition != -1 or headers is not None
-                or on_delivery is not None or callback is not None or timestamp
-                or self._queued + self._in_flight >= self.queue_max):
+                or on_delivery is not None or callback is not None or timestamp or self._room <= 0):
             return self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
         cache = self._hash_cache[t]
         size = RECORD_OVERHEAD
@@ -212,10 +212,9 @@ class Producer:
             batch.headers.append(None)
         if batch.callbacks is not None:
             batch.callbacks.append(None)
-        batch.size += size
-        if size > batch.max_size:
-            batch.max_size = size
+        batch.size += size  # (max_size is worked out at send time for records taken by this fast path)
         self._queued += 1
+        self._room -= 1
         self.produced += 1
         if self.sim.tracing:
             self.sim.log(self.name, "produced", topic=topic, partition=p, key=key)
@@ -315,6 +314,7 @@ class Producer:
         if size > batch.max_size:
             batch.max_size = size
         self._queued += 1
+        self._room -= 1
         self.produced += 1
         if self.transaction is not None:
             self.transaction.add_partition(target)
@@ -359,6 +359,12 @@ class Producer:
 
     def _send(self, batch: ProduceRequest) -> None:
         count = len(batch.keys)
+        if batch.partition.topic.max_message_bytes < self.max_message_bytes + RECORD_OVERHEAD:
+            headers = batch.headers
+            for i, (key, value) in enumerate(zip(batch.keys, batch.values)):  # the broker checks each record
+                size = record_size(key, value, headers[i] if headers is not None else None)
+                if size > batch.max_size:
+                    batch.max_size = size
         self._queued -= count
         self._in_flight += count
         batch.acks = self.acks
@@ -431,6 +437,7 @@ class Producer:
         batch.done = True
         count = len(batch.keys)
         self._in_flight -= count
+        self._room += count
         counters = self.cluster.counters
         partition = batch.partition
         if error is None:
