@@ -156,6 +156,7 @@ class Consumer:
         self._on_revoke: Callable[..., Any] | None = None
         self._on_lost: Callable[..., Any] | None = None
         self._parts: dict[tuple[str, int], _Assigned] = {}
+        self._revoking: dict[tuple[str, int], _Assigned] = {}  # revoked, on_revoke not yet served
         self._order: list[_Assigned] = []
         self._cursor = 0
         self._chunk: list[Message] = []
@@ -248,8 +249,11 @@ class Consumer:
             self._commit_stored(keys, quiet=True)
         for key in keys:
             assigned = self._parts.pop(key, None)
-            if assigned is not None and self._chunk_owner is assigned:
-                self._drop_chunk()
+            if assigned is not None:
+                if self._chunk_owner is assigned:
+                    self._drop_chunk()
+                if not lost:
+                    self._revoking[key] = assigned  # still committable from on_revoke
         self._order = list(self._parts.values())
         self._cursor = 0
         event = ("lost" if lost else "revoke", keys)
@@ -498,6 +502,8 @@ class Consumer:
             tps = [TopicPartition(t, p) for t, p in event[1]]
             callback = self._on_lost if kind == "lost" and self._on_lost is not None else self._on_revoke
             self._call(callback, f"on_{kind}", tps)
+            for key in event[1]:
+                self._revoking.pop(key, None)
             if self.sim.tracing:
                 self.sim.log(self.name, "revoked" if kind == "revoke" else "lost", partitions=list(event[1]))
             return None
@@ -633,7 +639,7 @@ class Consumer:
                 return []
             raise
         for key, offset in offsets.items():
-            assigned = self._parts.get(key)
+            assigned = self._parts.get(key) or self._revoking.get(key)
             if assigned is not None:
                 assigned.committed_sent = offset
         if self.on_commit is not None:
@@ -662,7 +668,7 @@ class Consumer:
                     raise ValueError(f"commit offsets: {tp!r} has no offset; set tp.offset to the next offset to read")
                 wanted[(tp.topic, tp.partition)] = tp.offset
         else:
-            wanted = {k: a.stored for k, a in self._parts.items()
+            wanted = {k: a.stored for k, a in (*self._parts.items(), *self._revoking.items())
                       if a.stored is not None and a.stored != a.committed_sent}
             if not wanted:  # librdkafka: nothing stored since the last commit is "No offset stored"
                 error = KafkaError("_NO_OFFSET", "Commit failed: Local: No offset stored")

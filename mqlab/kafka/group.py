@@ -28,7 +28,8 @@ whichever comes first; a member that does not poll for ``max.poll.interval.ms`` 
 the group (librdkafka does this on the client side). A static member that closes does not
 leave: its partitions wait for it until the session timeout, without a rebalance.
 
-Simplifications: the coordinator is not tied to a broker (coordinator failover is not
+Simplifications: ``group.protocol=consumer`` (KIP-848) is accepted but runs the classic
+protocol described here; the coordinator is not tied to a broker (coordinator failover is not
 modelled); committed offsets never expire (``offsets.retention.minutes`` is not modelled);
 assignors order members by member id (join order, as ids are ``client.id-0001``, ...).
 """

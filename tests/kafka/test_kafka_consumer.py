@@ -484,3 +484,19 @@ def test_commit_with_nothing_new_stored_is_no_offset(cluster: Cluster, produce_a
     with pytest.raises(KafkaException) as info:
         consumer.commit(asynchronous=False)
     assert info.value.args[0].name() == "_NO_OFFSET"
+
+
+def test_on_revoke_can_commit_what_was_processed(sim: Simulation, cluster: Cluster, produce_all) -> None:
+    """The classic idiom works: with manual commits, on_revoke commits the offsets of the partitions it loses."""
+    make_topic(cluster, produce_all, partitions=2)
+    a = earliest(cluster, **{"enable.auto.commit": False})
+    a.subscribe(["t"], on_revoke=lambda c, ps: c.commit(asynchronous=False))
+    while a.poll(5.0) is not None:
+        pass
+    b = earliest(cluster)
+    b.subscribe(["t"])
+    sim.run(until=sim.now + 1)  # the rebalance has started: a's partitions are being revoked
+    a.poll(0)
+    assert a.errors == []
+    group = cluster.group("g")
+    assert sum(group.committed_offset("t", p) or 0 for p in (0, 1)) == 10
