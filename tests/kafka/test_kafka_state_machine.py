@@ -1,4 +1,5 @@
-"""A Hypothesis state machine drives producers, a consumer group and broker failures against invariants.
+"""A Hypothesis state machine drives a producer, a consumer group (join, leave, crash, consume, commit,
+seek) and broker failures against invariants.
 
 Invariants checked after every step:
 
@@ -71,6 +72,12 @@ class KafkaMachine(RuleBasedStateMachine):
     def leave(self, data: st.DataObject) -> None:
         index = data.draw(st.sampled_from(self._live()))
         self.consumers[index].close()
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data())
+    def crash(self, data: st.DataObject) -> None:
+        index = data.draw(st.sampled_from(self._live()))
+        self.consumers[index].crash()
 
     @precondition(lambda self: self._live())
     @rule(data=st.data(), count=st.integers(1, 20))
