@@ -10,6 +10,10 @@ Also here: the metadata returned by ``list_topics()`` (``ClusterMetadata`` with 
 and ``brokers``), ``describe_consumer_groups``, ``list_consumer_group_offsets``,
 ``list_offsets`` with ``OffsetSpec.earliest()/latest()/for_timestamp(ms)``, and
 ``alter_share_group_config`` (a simulator extra: share group configs are group configs in Kafka).
+
+Simplifications: ``list_consumer_group_offsets`` takes group ids (confluent-kafka takes
+``ConsumerGroupTopicPartitions``) and returns every committed partition; ``validate_only`` and
+the timeouts are accepted and ignored; ``replica_assignment`` is not honoured.
 """
 
 from __future__ import annotations

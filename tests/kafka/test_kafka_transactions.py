@@ -55,6 +55,8 @@ def test_aborted_records_are_skipped_by_read_committed(cluster: Cluster) -> None
     assert values(reader(cluster, "read_committed", "rc")) == [b"good"]
     assert values(reader(cluster, "read_uncommitted", "ru")) == [b"bad", b"good"]
     assert [m.offset() for m in reader(cluster, "read_committed", "rc2").consume(10, 0)] == [2]
+    ledger = cluster.ledger()  # aborted records stay in the log: retained, not lost
+    assert ledger.retained == 2 and ledger.control_records == 2 and ledger.balanced
 
 
 def test_send_offsets_commits_input_and_output_together(cluster: Cluster) -> None:
