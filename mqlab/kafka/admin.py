@@ -12,8 +12,8 @@ and ``brokers``), ``describe_consumer_groups``, ``list_consumer_group_offsets``,
 ``alter_share_group_config`` (a simulator extra: share group configs are group configs in Kafka).
 
 Simplifications: ``list_consumer_group_offsets`` takes group ids (confluent-kafka takes
-``ConsumerGroupTopicPartitions``) and returns every committed partition; ``validate_only`` and
-the timeouts are accepted and ignored; ``replica_assignment`` is not honoured.
+``ConsumerGroupTopicPartitions``) and returns every committed partition; timeouts are accepted
+and ignored; ``replica_assignment`` is not honoured.
 """
 
 from __future__ import annotations
