@@ -25,10 +25,12 @@ record is done) and the state of each in-flight record: ``AVAILABLE``, ``ACQUIRE
 ``share.acknowledgement.mode=implicit`` (default), the records of one poll are accepted by
 the next poll or commit; with ``explicit`` each must be acknowledged before polling again.
 
-Simplifications: every member fetches from every partition of its topics (the simple
-assignor of Kafka spreads partitions when there are more members than needed); the
-in-flight window is not bounded by ``group.share.partition.max.record.locks``; isolation is
-read_uncommitted.
+Partitions are given to members by KIP-932's simple assignor: round-robin, and shared when
+there are more members than partitions.
+
+Simplifications: the assignment follows membership at once (no share-group heartbeats or
+epochs); the in-flight window is not bounded by ``group.share.partition.max.record.locks``;
+isolation is read_uncommitted.
 """
 
 from __future__ import annotations
@@ -131,6 +133,29 @@ class ShareGroup:
             if auto_offset_reset not in ("earliest", "latest"):
                 raise ValueError(f"share group {self.group_id!r}: share.auto.offset.reset must be earliest or latest")
             self.auto_offset_reset = auto_offset_reset
+
+    def assignment(self, consumer: ShareConsumer) -> list[Partition]:
+        """The partitions ``consumer`` fetches from: the simple assignor of KIP-932.
+
+        Per topic, partitions are dealt round-robin to the subscribed members in join order;
+        with fewer partitions than members, members share partitions (member ``i`` gets
+        partition ``i % partitions``), so every member has something to read.
+        """
+        out: list[Partition] = []
+        for name in consumer._topics:
+            topic = self.cluster.topics.get(name)
+            if topic is None:
+                continue
+            members = [m for m in self.members if name in m._topics]
+            if consumer not in members:
+                continue
+            index, count = members.index(consumer), len(members)
+            partitions = topic.partitions
+            if len(partitions) >= count:
+                out.extend(p for p in partitions if p.index % count == index)
+            else:
+                out.append(partitions[index % len(partitions)])
+        return out
 
     def _share_partition(self, partition: Partition) -> SharePartition:
         key = (partition.topic.name, partition.index)
@@ -336,12 +361,7 @@ class ShareConsumer:
         self._topics = []
 
     def _partitions(self) -> list[Partition]:
-        out = []
-        for name in self._topics:
-            topic = self.cluster.topics.get(name)
-            if topic is not None:
-                out.extend(topic.partitions)
-        return out
+        return self.group.assignment(self)
 
     # -- acknowledging ---------------------------------------------------------------------------
     def acknowledge(self, message: Message, ack_type: AcknowledgeType = AcknowledgeType.ACCEPT) -> None:

@@ -135,3 +135,17 @@ def test_share_poll_event_in_a_process(sim: Simulation, cluster: Cluster, produc
     sim.call_at(2.0, lambda: produce_all(cluster, "jobs", [(None, b"late")]))
     sim.run(until=20)
     assert got and got[0][1] == [b"late"] and 2.0 <= got[0][0] < 2.1
+
+
+def test_simple_assignor_spreads_then_shares_partitions(cluster: Cluster) -> None:
+    """With as many partitions as members each gets its own; with more members, they share partitions."""
+    cluster.create_topic("jobs", 2, 1)
+    group = cluster.share_group("workers")
+    a, b = share(cluster), share(cluster)
+    assert [p.index for p in group.assignment(a)] == [0]
+    assert [p.index for p in group.assignment(b)] == [1]
+    c = share(cluster)
+    assert [p.index for p in group.assignment(c)] == [0]  # three members, two partitions: shared
+    solo = ShareConsumer(cluster, {"group.id": "solo"})
+    solo.subscribe(["jobs"])
+    assert [p.index for p in cluster.share_group("solo").assignment(solo)] == [0, 1]
