@@ -169,46 +169,77 @@ class Link:
     # -- carrying frames --------------------------------------------------------
     def send(
         self, direction: Direction | str, kind: str, frame_id: object, deliver: Callable[..., Any], *args: Any
-    ) -> None:
-        """Carry one frame; ``deliver(*args)`` runs on the far side for each copy that arrives."""
+    ) -> str:
+        """Carry one frame; ``deliver(*args)`` runs on the far side for each copy that arrives.
+
+        Returns the frame's fate: ``"delivered"``, ``"duplicated"`` or ``"lost"``
+        (so an adapter can account for a lost frame in its model's own ledger).
+        """
+        fate, delay = self.decide(direction, kind, frame_id)
+        if fate == "lost":
+            return fate
         if direction.__class__ is not Direction:
             direction = _direction(direction)
-        counts = self._counts[direction]
+        frame = (direction, kind, frame_id, deliver, args)
+        self.sim.call_later(delay, self._arrive, frame)
+        if fate == "duplicated":
+            self.sim.call_later(delay, self._arrive, frame)
+        return fate
+
+    def decide(self, direction: Direction | str, kind: str, frame_id: object) -> tuple[str, float]:
+        """Draw one frame's fate without carrying it: ``(fate, delay)``.
+
+        For request/response APIs that complete at once (the SQS model's client),
+        where the adapter performs the call itself: a ``"lost"`` frame is counted
+        here, a delivered one is counted as delivered by the caller's
+        :meth:`arrived` (``send`` does both). The faults are drawn in the same
+        order as by ``send``, so a seed gives the same story either way.
+        """
+        if direction.__class__ is not Direction:
+            direction = _direction(direction)  # type: ignore[arg-type]
+        counts = self._counts[direction]  # type: ignore[index]
         counts[0] += 1
         sim = self.sim
         tracing = sim.tracing
         if tracing:
-            sim.log(self.name, "send", direction=direction.value, kind=kind, id=frame_id)
-        fault = self._scripted_fault(direction, kind)
+            sim.log(self.name, "send", direction=direction.value, kind=kind, id=frame_id)  # type: ignore[union-attr]
+        fault = self._scripted_fault(direction, kind)  # type: ignore[arg-type]
         if fault is None and self._partitions and self.is_partitioned(sim.now):
             fault = f"{self.name}.partition"
-        hop = self.hops[direction]
+        hop = self.hops[direction]  # type: ignore[index]
         applies = hop.applies_to(kind)
         rng = self._rng
         if fault is None and applies and hop.loss and rng.random() < hop.loss:
-            fault = f"{self.name}.{direction.value}.loss"
+            fault = f"{self.name}.{direction.value}.loss"  # type: ignore[union-attr]
         if fault is not None:
             counts[2] += 1
-            self.ledger.lost(fault, kind, id=frame_id, direction=direction.value)
+            self.ledger.lost(fault, kind, id=frame_id, direction=direction.value)  # type: ignore[union-attr]
             if self._watchers:
-                self._tell(FrameFate(sim.now, direction, kind, frame_id, "lost", None, fault))
-            return
+                self._tell(FrameFate(sim.now, direction, kind, frame_id, "lost", None, fault))  # type: ignore[arg-type]
+            return "lost", 0.0
         delay = hop.latency
         noted = None
         if applies and hop.delay_probability and rng.random() < hop.delay_probability:
             delay += hop.extra_delay
-            noted = f"{self.name}.{direction.value}.delay"
+            noted = f"{self.name}.{direction.value}.delay"  # type: ignore[union-attr]
             self.ledger.delayed(noted, kind, id=frame_id)
-        sim.call_later(delay, self._arrive, (direction, kind, frame_id, deliver, args))
         fate = "delivered"
         if applies and hop.duplicate and rng.random() < hop.duplicate:
             counts[3] += 1
             fate = "duplicated"
-            noted = f"{self.name}.{direction.value}.duplicate"
+            noted = f"{self.name}.{direction.value}.duplicate"  # type: ignore[union-attr]
             self.ledger.duplicated(noted, kind, id=frame_id)
-            sim.call_later(delay, self._arrive, (direction, kind, frame_id, deliver, args))
         if self._watchers:
-            self._tell(FrameFate(sim.now, direction, kind, frame_id, fate, sim.now + delay, noted))
+            self._tell(FrameFate(sim.now, direction, kind, frame_id, fate, sim.now + delay, noted))  # type: ignore[arg-type]
+        return fate, delay
+
+    def arrived(self, direction: Direction | str, kind: str, frame_id: object) -> None:
+        """Count one copy of a frame as delivered (for frames carried by the caller after :meth:`decide`)."""
+        if direction.__class__ is not Direction:
+            direction = _direction(direction)  # type: ignore[arg-type]
+        self._counts[direction][1] += 1  # type: ignore[index]
+        if self.sim.tracing:
+            self.sim.log(self.name, "arrive", direction=direction.value, kind=kind, id=frame_id)  # type: ignore[union-attr]
 
     def _tell(self, fate: FrameFate) -> None:
         for watcher in self._watchers:
