@@ -38,7 +38,7 @@ TOOLS = Path(__file__).resolve().parents[2] / "tools"
 sys.path.insert(0, str(TOOLS))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gates import ARTIFACTS, COURSE_BUDGET, NOTEBOOK_BUDGET, TIMINGS, Runs, Timings  # noqa: E402
+from notebook_gates import ARTIFACTS, COURSE_BUDGET, NOTEBOOK_BUDGET, TIMINGS, Runs, Timings  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from browser_check import is_loopback
 from course_notebooks import course_notebooks
-from gates import ARTIFACTS, Timings
-from samples import dashboards, figure_and_widget
+from notebook_gates import ARTIFACTS, Timings
+from notebook_samples import dashboards, figure_and_widget
 
 NOTEBOOKS = [nb for nb in course_notebooks() if nb.variant.in_browser]
 SHOTS = ARTIFACTS / "browser"
@@ -77,3 +77,11 @@ def test_browser_check_reports_figures_and_widgets_that_do_not_render(browser_se
 def test_only_loopback_addresses_count_as_local(url: str, local: bool) -> None:
     """The request recorder allows loopback hosts and inline data only."""
     assert is_loopback(url) is local
+
+
+def test_missing_chromium_is_explained(monkeypatch, tmp_path: Path) -> None:
+    """Without Chromium the browser tests skip with a message that says how to install it."""
+    import browser_check
+
+    monkeypatch.setattr(browser_check, "CHROMIUM", tmp_path / "chromium")
+    assert "apt-get install -y chromium" in browser_check.chromium_missing()

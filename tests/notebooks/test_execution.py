@@ -7,10 +7,10 @@ import difflib
 import nbformat
 import pytest
 from course_notebooks import CourseNotebook, NotebookTimeout, Variant, course_notebooks, execute
-from gates import COURSE_BUDGET, NOTEBOOK_BUDGET, Runs, Timings
 from nbformat.v4 import new_code_cell, new_output
+from notebook_gates import COURSE_BUDGET, NOTEBOOK_BUDGET, Runs, Timings
+from notebook_samples import notebook
 from refresh_notebooks import normalise, serialise
-from samples import notebook
 
 NOTEBOOKS = course_notebooks()
 SHIPPED = [nb for nb in NOTEBOOKS if nb.shipped]

@@ -17,7 +17,7 @@ from lint_notebooks import (
     lint,
 )
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
-from samples import notebook
+from notebook_samples import notebook
 
 TITLE = "# 03 · Delivery guarantees\n\nIn this notebook you will\n\n1. lose a message;\n2. get it twice;\n3. fix it.\n"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from course_notebooks import NOTEBOOKS
 from nbformat.v4 import new_code_cell, new_output
-from samples import notebook
+from notebook_samples import notebook
 
 SANITIZE = NOTEBOOKS / "nbval_sanitize.cfg"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from course_notebooks import course_notebooks, error_outputs, execute_with_papermill, second_parameters
-from gates import Timings
 from nbformat.v4 import new_code_cell
-from samples import notebook
+from notebook_gates import Timings
+from notebook_samples import notebook
 
 NOTEBOOKS = course_notebooks()
 
