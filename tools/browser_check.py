@@ -242,7 +242,8 @@ class Browser:
         )
         self.context = self._browser.new_context(viewport=VIEWPORT, service_workers="block")
         self.context.route("**/*", self._route)
-        self.context.on("websocket", lambda ws: self._record(ws.url))
+        # HTTP(S) requests pass through the route; websockets do not, so each page reports its own.
+        self.context.on("page", lambda page: page.on("websocket", lambda ws: self._record(ws.url)))
         return self
 
     def _record(self, url: str) -> None:

@@ -34,9 +34,11 @@ def test_notebook_works_in_jupyterlab(course_notebook, browser_session, timings:
 
 def test_browser_check_reports_planted_faults(browser_session, tmp_path: Path) -> None:
     """Working dashboards pass; a dead slider, a cell error and a request to the internet are each reported."""
-    asked_before = len(browser_session.browser.requests.outside)
-    report = browser_session.check_document(dashboards(with_faults=True), "planted-faults", tmp_path, control_timeout=4)
-    outside = browser_session.browser.requests.outside[asked_before:]
+    requests = browser_session.browser.requests
+    asked_before, seen_before = len(requests.outside), len(requests.seen)
+    report = browser_session.check_document(dashboards(with_faults=True), "planted-faults", tmp_path, control_timeout=6)
+    outside = requests.outside[asked_before:]
+    assert any(url.startswith("ws://127.0.0.1:") for url in requests.seen[seen_before:]), "kernel websocket unseen"
     assert report.dashboards == 3 and report.figures == 1
     assert len(report.problems) == 2, report.problems
     assert "cell 5 raised RuntimeError: planted" in report.problems[0]
