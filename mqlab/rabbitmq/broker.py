@@ -39,6 +39,7 @@ headers, streams, policies and plugin exchange types are not modelled.
 from __future__ import annotations
 
 import base64
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -163,6 +164,8 @@ class Broker:
         self._routed = 0
         self._routed_copies = 0
         self._dead_letter_copies = 0
+        self._routing = False
+        self._pending_dead_letters: deque[tuple[Queue, Message, BasicProperties]] = deque()
         self._confirmed = 0
         self._nacked = 0
         self._message_seq = 0
@@ -568,13 +571,19 @@ class Broker:
         self._routed_copies += len(queues)
         if sim.tracing:
             sim.log(exchange.actor, "routed", msg=message_label(message.id), queues=[q.name for q in queues])
-        if len(queues) == 1:
-            accepted = queues[0].offer(message)
-        else:
-            accepted = True
-            for queue in tuple(queues):
-                if not queue.offer(message):
-                    accepted = False
+        self._routing = True
+        try:
+            if len(queues) == 1:
+                accepted = queues[0].offer(message)
+            else:
+                accepted = True
+                for queue in tuple(queues):
+                    if not queue.offer(message):
+                        accepted = False
+        finally:
+            self._routing = False
+        if self._pending_dead_letters:
+            self._flush_dead_letters()
         if seq:
             if accepted:
                 self._confirmed += 1
@@ -607,17 +616,37 @@ class Broker:
                 self._route_into(destination, routing_key, headers, found, visited)
 
     def _dead_letter(self, queue: Queue, message: Message, reason: str) -> None:
-        """Republish a copy leaving ``queue`` for ``reason`` to the queue's dead-letter exchange."""
+        """A copy leaves ``queue`` for ``reason``: republish it to the queue's dead-letter exchange.
+
+        RabbitMQ dead-letters asynchronously: a copy dead-lettered while a publish is being
+        routed (a TTL of 0, a full queue) reaches its targets after that publish has reached
+        all of its queues. The republish waits in ``_pending_dead_letters`` until then.
+        """
         queue.dead_lettered[reason] = queue.dead_lettered.get(reason, 0) + 1
-        settings = queue.settings
         sim = self.sim
         properties = dead_letter_properties(message.properties or BasicProperties(), queue.name, reason,
-                                            message.exchange,
-                                            [message.routing_key], sim.now)
-        dlx_name = settings.dead_letter_exchange or ""
+                                            message.exchange, [message.routing_key], sim.now)
         if sim.tracing:
             sim.log(queue.actor, "dead_lettered", msg=message_label(message.id), reason=reason,
-                    count=properties.headers["x-death"][0]["count"], dead_letter_exchange=dlx_name)
+                    count=properties.headers["x-death"][0]["count"],
+                    dead_letter_exchange=queue.settings.dead_letter_exchange or "")
+        self._pending_dead_letters.append((queue, message, properties))
+        if not self._routing:
+            self._flush_dead_letters()
+
+    def _flush_dead_letters(self) -> None:
+        pending = self._pending_dead_letters
+        self._routing = True
+        try:
+            while pending:
+                self._route_dead_letter(*pending.popleft())
+        finally:
+            self._routing = False
+
+    def _route_dead_letter(self, queue: Queue, message: Message, properties: BasicProperties) -> None:
+        settings = queue.settings
+        sim = self.sim
+        dlx_name = settings.dead_letter_exchange or ""
         exchange = self._exchanges.get(dlx_name)
         if exchange is None:
             if sim.tracing:

@@ -64,6 +64,7 @@ class Queue:
         "is_quorum", "deleted", "_ready", "_ready_bytes", "_consumers", "_rr", "_dispatching",
         "_ttl", "_ttl_active", "_expiry_handle", "_expiry_at", "_limited", "_max_length", "_max_bytes",
         "_overflow", "_max_priority", "_had_consumer", "exclusive_consumer", "actor", "_last_used", "_expires_handle",
+        "_expiring",
         "unacked", "enqueued", "delivered", "redelivered", "acked", "auto_acked", "expired",
         "dead_lettered", "dropped", "refused", "lost_on_restart",
     )
@@ -94,6 +95,7 @@ class Queue:
         self._dispatching = False
         self._ttl = settings.message_ttl
         self._ttl_active = False
+        self._expiring = False
         self._expiry_handle: Handle | None = None
         self._expiry_at: float | None = None
         self._max_length = settings.max_length
@@ -241,19 +243,36 @@ class Queue:
             sim.log(self.actor, "dropped", msg=message_label(message.id), policy=reason)
 
     def expire_head(self) -> None:
-        """Remove expired copies from the head (RabbitMQ only expires at the head)."""
+        """Remove expired copies from the head (RabbitMQ only expires at the head).
+
+        At most as many copies as are ready now: a copy dead-lettered back into this
+        queue by its own expiry waits for the next timer, so a TTL-0 dead-letter loop
+        runs as agenda entries the kernel's budget can stop, not as an endless call.
+        """
+        if self._expiring:
+            return
         ready = self._ready
         now = self.sim.now
-        while ready:
-            head = ready[0]
-            expires_at = head.expires_at
-            if expires_at is None or expires_at > now:
-                break
-            ready.popleft()
-            self._ready_bytes -= head.message.size
-            self._discard(head.message, "expired")
+        budget = len(ready)
+        self._expiring = True
+        try:
+            while budget and ready:
+                head = ready[0]
+                expires_at = head.expires_at
+                if expires_at is None or expires_at > now:
+                    break
+                budget -= 1
+                ready.popleft()
+                self._ready_bytes -= head.message.size
+                self._discard(head.message, "expired")
+        finally:
+            self._expiring = False
 
     def _arm_expiry(self) -> None:
+        """After the head changed: drop expired copies now (as RabbitMQ does after every queue
+        operation, so ``message_count`` never includes an expired head), then set a timer for the
+        new head's expiry."""
+        self.expire_head()
         head = self._ready.head()
         if head is None or head.expires_at is None:
             return

@@ -390,3 +390,32 @@ def test_mandatory_message_refused_by_a_full_queue_is_nacked_not_returned(world)
     ch.basic_publish("", "q", b"m", mandatory=True)
     world.sim.run()
     assert returned == [] and frames[0].method.NAME == "Basic.Nack"
+
+
+def test_expired_head_is_dropped_after_a_get(world):
+    """After basic_get, an expired copy that became the head is dropped at once, so message_count does not
+    count it (found by the differential test against RabbitMQ 3.10)."""
+    ch = world.ch
+    ch.queue_declare("q")
+    ch.basic_publish("", "q", b"m0")
+    ch.basic_publish("", "q", b"m1", BasicProperties(expiration="0"))
+    method, _, body = ch.basic_get("q")
+    assert (body, method.message_count) == (b"m0", 0)
+    assert world.broker.queue_statistics("q").expired == 1
+
+
+def test_dead_lettering_during_routing_comes_after_the_publish(world):
+    """A copy dead-lettered while its publish is being routed (TTL 0 here) reaches its dead-letter target after
+    the publish reached every queue, as RabbitMQ's asynchronous dead-lettering does (found by the differential
+    test against RabbitMQ 3.10)."""
+    ch = world.ch
+    ch.exchange_declare("x0", "fanout")
+    ch.queue_declare("q1")
+    ch.queue_declare("q2", arguments={"x-dead-letter-exchange": "", "x-message-ttl": 0})
+    ch.queue_bind("q2", "x0", "a")
+    ch.queue_bind("q1", "x0", "a")
+    ch.basic_publish("x0", "q1", b"m0")
+    first, _, _ = ch.basic_get("q1", auto_ack=True)
+    second, props, _ = ch.basic_get("q1", auto_ack=True)
+    assert (first.exchange, second.exchange) == ("x0", "")
+    assert props.headers["x-death"][0]["reason"] == "expired"
