@@ -428,9 +428,8 @@ def _settle(page: Any, deadline: float, render_timeout: float) -> list[dict[str,
         time.sleep(0.25)
 
 
-def _move_control(page: Any, cell_index: int) -> str | None:
-    """Move the first enabled slider or dropdown of a cell; a description of what was moved, or None."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(cell_index)
+def _move_control(cell: Any) -> str | None:
+    """Move the first enabled slider or dropdown of a cell (a locator); what was moved, or None."""
     dropdowns = cell.locator(".widget-dropdown select:not([disabled])")
     if dropdowns.count():
         select = dropdowns.first
@@ -455,6 +454,67 @@ def _move_control(page: Any, cell_index: int) -> str | None:
     return None
 
 
+def _check_cells(report: BrowserReport, cells: list[dict[str, Any]]) -> None:
+    """Errors, unexecuted cells, widgets and figures that did not render."""
+    for cell in cells:
+        where = f"{report.notebook}: cell {cell['index']}"
+        if cell["source"].strip() and not cell["executed"]:
+            report.problems.append(f"{where} was not executed")
+        report.problems.extend(f"{where} raised {error}" for error in cell["errors"])
+        report.problems.extend(f"{where}: {message}" for message in cell["widgetErrors"])
+        if cell["renderedWidgets"] < cell["widgetViews"]:
+            report.problems.append(
+                f"{where}: {cell['widgetViews']} widget output(s) but {cell['renderedWidgets']} rendered as "
+                "widgets; are the ipywidgets and anywidget labextensions installed?"
+            )
+        if cell["drawnPlotly"] < cell["plotly"] or cell["drawnFigures"] < cell["figures"]:
+            report.problems.append(
+                f"{where}: {cell['plotly']} plotly figure output(s) and {cell['figures']} figure(s) on the page, "
+                f"but only {cell['drawnFigures']} drawn; is the jupyterlab-plotly labextension installed?"
+            )
+        report.figures += cell["drawnFigures"]
+        report.widgets += cell["renderedWidgets"]
+
+
+def _wait_for_change(page: Any, before: str, end: float) -> str:
+    """The page's output signature once it changed and then stayed quiet (or ``before`` if it never changed)."""
+    after = page.evaluate(JS_SIGNATURE)
+    while after == before and time.monotonic() < end:
+        time.sleep(0.2)
+        after = page.evaluate(JS_SIGNATURE)
+    quiet_since = time.monotonic()
+    while after != before and time.monotonic() < end and time.monotonic() - quiet_since < SETTLE_SECONDS:
+        time.sleep(0.2)
+        now = page.evaluate(JS_SIGNATURE)
+        if now != after:
+            after, quiet_since = now, time.monotonic()
+    return after
+
+
+def _check_dashboards(
+    page: Any, cell_nodes: Any, cells: list[dict[str, Any]], report: BrowserReport, shots: Path, **limits: float
+) -> None:
+    """In each cell showing a slider or a dropdown, move one and require some output, figure or pane to change."""
+    for cell in cells:
+        if not cell["controls"]:
+            continue
+        report.dashboards += 1
+        before = page.evaluate(JS_SIGNATURE)
+        moved = _move_control(cell_nodes.nth(cell["index"]))
+        if moved is None:
+            report.problems.append(f"{report.notebook}: cell {cell['index']} shows controls but none could be moved")
+            continue
+        end = min(limits["deadline"], time.monotonic() + limits["control_timeout"])
+        if _wait_for_change(page, before, end) == before:
+            report.problems.append(
+                f"{report.notebook}: cell {cell['index']}: {moved}, but no output, figure or HTML pane changed "
+                f"within {limits['control_timeout']:.0f} s"
+            )
+        shot = shots / f"{report.notebook}-cell{cell['index']}.png"
+        cell_nodes.nth(cell["index"]).screenshot(path=str(shot))
+        report.screenshots.append(shot)
+
+
 def check_notebook(
     page: Any,
     relpath: str,
@@ -467,7 +527,7 @@ def check_notebook(
     render_timeout: float = RENDER_TIMEOUT,
     prepare: str | None = None,
 ) -> BrowserReport:
-    """Open, run and check one notebook served at ``relpath``.
+    """Open, run and check one notebook served at ``relpath``; screenshots go to ``shots``.
 
     ``prepare``, a JavaScript function, is evaluated in the page once the kernel is idle, before running
     (the tests use it to take a renderer away and see the check fail).
@@ -477,7 +537,8 @@ def check_notebook(
     deadline = start + deadline_seconds
     page.set_default_timeout(30_000)
     try:
-        page.evaluate(JS_OPEN, relpath)
+        panel_id = page.evaluate(JS_OPEN, relpath)
+        cell_nodes = page.locator(f"[id='{panel_id}'] .jp-Notebook .jp-Cell")
         if not _wait_for_kernel(page, "idle", deadline, report, "after opening"):
             return report
         if prepare:
@@ -485,60 +546,19 @@ def check_notebook(
         if not _run_all(page, deadline, cell_timeout, report):
             return report
         cells = _settle(page, deadline, render_timeout)
-        for cell in cells:
-            where = f"{label}: cell {cell['index']}"
-            if cell["source"].strip() and not cell["executed"]:
-                report.problems.append(f"{where} was not executed")
-            report.problems.extend(f"{where} raised {error}" for error in cell["errors"])
-            report.problems.extend(f"{where}: {message}" for message in cell["widgetErrors"])
-            if cell["renderedWidgets"] < cell["widgetViews"]:
-                report.problems.append(
-                    f"{where}: {cell['widgetViews']} widget output(s) but {cell['renderedWidgets']} rendered as "
-                    "widgets; are the ipywidgets and anywidget labextensions installed?"
-                )
-            if cell["drawnPlotly"] < cell["plotly"] or cell["drawnFigures"] < cell["figures"]:
-                report.problems.append(
-                    f"{where}: {cell['plotly']} plotly figure output(s) and {cell['figures']} figure(s) on the page, "
-                    f"but only {cell['drawnFigures']} drawn; is the jupyterlab-plotly labextension installed?"
-                )
-            report.figures += cell["drawnFigures"]
-            report.widgets += cell["renderedWidgets"]
+        _check_cells(report, cells)
         shots.mkdir(parents=True, exist_ok=True)
         page.evaluate("() => window.__mqlab.panel.content.widgets[0].node.scrollIntoView()")
         top = shots / f"{label}.png"
         page.screenshot(path=str(top))
         report.screenshots.append(top)
-        for cell in cells:
-            if not cell["controls"]:
-                continue
-            report.dashboards += 1
-            before = page.evaluate(JS_SIGNATURE)
-            moved = _move_control(page, cell["index"])
-            if moved is None:
-                report.problems.append(f"{label}: cell {cell['index']} shows controls but none could be moved")
-                continue
-            end = min(deadline, time.monotonic() + control_timeout)
-            while page.evaluate(JS_SIGNATURE) == before and time.monotonic() < end:
-                time.sleep(0.2)
-            after = page.evaluate(JS_SIGNATURE)
-            quiet_since = time.monotonic()
-            while after != before and time.monotonic() < end and time.monotonic() - quiet_since < SETTLE_SECONDS:
-                time.sleep(0.2)
-                now = page.evaluate(JS_SIGNATURE)
-                if now != after:
-                    after, quiet_since = now, time.monotonic()
-            if after == before:
-                report.problems.append(
-                    f"{label}: cell {cell['index']}: {moved}, but no output, figure or HTML pane changed "
-                    f"within {control_timeout:.0f} s"
-                )
-            shot = shots / f"{label}-cell{cell['index']}.png"
-            page.locator(".jp-Notebook .jp-Cell").nth(cell["index"]).screenshot(path=str(shot))
-            report.screenshots.append(shot)
+        _check_dashboards(
+            page, cell_nodes, cells, report, shots, deadline=deadline, control_timeout=control_timeout
+        )
         first_figure = next((c for c in cells if c["drawnFigures"]), None)
         if first_figure is not None and not report.dashboards:
             shot = shots / f"{label}-cell{first_figure['index']}.png"
-            page.locator(".jp-Notebook .jp-Cell").nth(first_figure["index"]).screenshot(path=str(shot))
+            cell_nodes.nth(first_figure["index"]).screenshot(path=str(shot))
             report.screenshots.append(shot)
     finally:
         with contextlib.suppress(Exception):
