@@ -244,8 +244,9 @@ class Process(Event):
     * for a :class:`Timeout` (and for its first step), it puts its own agenda
       entry ``[when, serial, process, timeout]`` on the agenda and keeps that
       entry in ``_target``; :meth:`Simulation.run` resumes such entries inline,
-      without a call. An interrupt cancels the entry, so it can never resume
-      the process at the wrong ``yield``;
+      without a call (a subclass of Process puts ``_resume_cb`` in the entry
+      instead, and is called like any other entry). An interrupt cancels the
+      entry, so it can never resume the process at the wrong ``yield``;
     * for any other event, it appends ``_resume_cb`` to the event's callbacks and
       keeps the event in ``_target``; an interrupt removes the callback.
     """

@@ -154,9 +154,6 @@ class Simulation:
         return random.Random(int.from_bytes(digest[:8], "big"))
 
     # -- scheduling --------------------------------------------------------
-    def _push(self, when: float, function: Callable[[Any], None], argument: Any) -> None:
-        heapq.heappush(self._agenda, [when, next(self._serial), function, argument])
-
     def _handle(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> Handle:
         """Put ``callback(*args)`` on the agenda at ``when`` (already checked) and return its handle."""
         if callback.__class__ is Process:
