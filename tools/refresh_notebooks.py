@@ -7,10 +7,12 @@
 Each notebook runs top to bottom in a fresh kernel of this environment with a
 per-cell timeout and an outer deadline (tools/course_notebooks.py). Afterwards
 the widget state that JupyterLab would store (for a FigureWidget, the whole
-plotly.js bundle) is removed, random identifiers in outputs (uuids, widget
-model ids, memory addresses) are replaced by numbered stand-ins in order of
-appearance, execution counts are renumbered 1, 2, 3... and the JSON is written
-with stable formatting, so the same sources always give the same bytes.
+plotly.js bundle) is removed, identifiers that are random by nature (widget
+model ids, plotly trace uids, the address in a default object repr) are
+replaced by numbered stand-ins in order of appearance, execution counts are
+renumbered 1, 2, 3... and the JSON is written with stable formatting, so the
+same sources always give the same bytes. Any other output that changes from
+run to run is a real non-determinism: fix its source (seed it from sim.rng).
 
 Each notebook's variants (the solved one, with every exercise stub replaced by
 its reference solution and checks in strict mode) are executed too: a variant
@@ -41,8 +43,10 @@ from course_notebooks import (
 )
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-ADDRESS = re.compile(r"\b0x[0-9a-f]{6,16}\b")
+# Only identifiers that are random by nature are renamed: a plotly trace's uid in a figure's repr, and the
+# memory address in a default object repr. Any other changing value is a real non-determinism to fix.
+UUID = re.compile(r"(?<=[\"']uid[\"']: [\"'])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+ADDRESS = re.compile(r"(?<= at )0x[0-9a-f]{6,16}\b")
 
 
 class _Renamer:

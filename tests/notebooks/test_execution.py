@@ -78,9 +78,9 @@ def test_a_hanging_notebook_is_stopped_by_its_outer_deadline() -> None:
 
 
 def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
-    """Two runs whose outputs differ only in uuids, widget model ids and addresses store identical bytes."""
+    """Two runs whose outputs differ only in widget model ids, trace uids and repr addresses store identical bytes."""
 
-    def run(seed: str) -> str:
+    def run(seed: str, message_id: str = "9f0c1b2a-1111-4222-8333-444444444444") -> str:
         cell = new_code_cell("w", execution_count=7, id="cell-1")
         uid = f"{seed}0000000-1111-4222-8333-444444444444"
         cell.outputs = [
@@ -88,7 +88,7 @@ def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
                 "execute_result",
                 execution_count=7,
                 data={
-                    "text/plain": f"FigureWidget({{'uid': '{uid}'}}) at 0x7f{seed}9a0",
+                    "text/plain": f"FigureWidget({{'uid': '{uid}'}}) <Obj at 0x7f{seed}9a0> MessageId {message_id}",
                     "application/vnd.jupyter.widget-view+json": {"model_id": seed * 32, "version_major": 2},
                 },
             )
@@ -100,6 +100,8 @@ def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
     first, second = run("a"), run("b")
     assert first == second
     assert '"execution_count": 1' in first and "widgets" not in nbformat.reads(first, as_version=4).metadata
+    assert "MessageId 9f0c1b2a-1111-4222-8333-444444444444" in first, "a deterministic id is left as it is"
+    assert run("a") != run("a", message_id="00000000-1111-4222-8333-444444444444"), "other uuids are not masked"
 
 
 def test_a_variant_is_derived_and_runs_with_its_environment(tmp_path) -> None:
