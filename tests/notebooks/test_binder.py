@@ -135,3 +135,12 @@ def test_binder_start_opens_the_start_notebook(lab) -> None:
     location = urlsplit(lab.redirect_of("/"))
     assert location.path == f"/lab/tree/{START_NOTEBOOK.relative_to(ROOT).as_posix()}"
     assert START_NOTEBOOK.is_file()
+
+
+def test_readme_binder_badge_opens_the_start_notebook() -> None:
+    """The README's Binder link asks for the same start notebook as binder/start's configuration."""
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"https://mybinder\.org/v2/[^)\s]+", readme)
+    assert links, "README.md has no Binder badge"
+    start = START_NOTEBOOK.relative_to(ROOT).as_posix()
+    assert all(f"urlpath=lab/tree/{start}" in link for link in links), links
