@@ -43,7 +43,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from mqlab.rabbitmq.arguments import compared_arguments, parse_queue_arguments
+from mqlab.rabbitmq.arguments import amqp_type_name, compared_arguments, parse_queue_arguments
 from mqlab.rabbitmq.channel import CallbackError, Channel
 from mqlab.rabbitmq.connection import Connection
 from mqlab.rabbitmq.consumer import Consumer
@@ -113,13 +113,32 @@ def _bool_text(value: bool) -> str:
 
 
 def _parse_expiration(expiration: Any) -> float:
-    if isinstance(expiration, str) and expiration.isdigit() and expiration.isascii():
-        return int(expiration) / 1000.0
+    """``expiration`` (a string of milliseconds) in seconds, or the 406 RabbitMQ sends (rabbit_basic)."""
+    if isinstance(expiration, str) and expiration.isascii():
+        if expiration.isdigit():
+            return int(expiration) / 1000.0
+        text = expiration.strip()
+        digits = len(text) - len(text.lstrip("+-"))
+        while digits < len(text) and text[digits].isdigit():
+            digits += 1
+        number = text[:digits]
+        if not number.lstrip("+-"):
+            detail = "no_integer"
+        elif digits < len(text):
+            detail = f'{{leftover_string,"{text[digits:]}"}}'
+        else:
+            detail = f"{{value_negative,{int(number)}}}"
+    else:
+        detail = "no_integer"
     raise InvalidArgument(
         PRECONDITION_FAILED,
-        f"PRECONDITION_FAILED - invalid expiration {expiration!r}",
+        f"PRECONDITION_FAILED - invalid expiration '{expiration}': {detail}",
         "BasicProperties.expiration is a string of milliseconds, e.g. expiration='60000'",
     )
+
+
+def _inequivalent_text(value: Any, present: bool) -> str:
+    return f"the value '{value}' of type '{amqp_type_name(value)}'" if present else "none"
 
 
 class Broker:
@@ -281,7 +300,7 @@ class Broker:
             )
         if name.startswith("amq."):
             raise ReservedName(
-                ACCESS_REFUSED, f"ACCESS_REFUSED - exchange name '{name}' contains a reserved prefix 'amq.*'",
+                ACCESS_REFUSED, f"ACCESS_REFUSED - exchange name '{name}' contains reserved prefix 'amq.*'",
                 "choose a name that does not start with 'amq.'",
             )
         if exchange_type not in EXCHANGE_TYPES:
@@ -325,7 +344,7 @@ class Broker:
             )
         if name.startswith("amq."):
             raise ReservedName(
-                ACCESS_REFUSED, f"ACCESS_REFUSED - exchange name '{name}' contains a reserved prefix 'amq.*'",
+                ACCESS_REFUSED, f"ACCESS_REFUSED - exchange name '{name}' contains reserved prefix 'amq.*'",
                 "predeclared amq.* exchanges cannot be deleted",
             )
 
@@ -400,7 +419,7 @@ class Broker:
             existing = None
         elif name.startswith("amq."):
             raise ReservedName(
-                ACCESS_REFUSED, f"ACCESS_REFUSED - queue name '{name}' contains a reserved prefix 'amq.*'",
+                ACCESS_REFUSED, f"ACCESS_REFUSED - queue name '{name}' contains reserved prefix 'amq.*'",
                 "choose a name that does not start with 'amq.', or pass '' to let the broker name the queue",
             )
         if existing is not None:
@@ -439,12 +458,15 @@ class Broker:
             if new.get(key) != old.get(key) and not (key == "x-queue-type" and {new.get(key), old.get(key)} <= {
                 None, "classic"
             } and queue.settings.queue_type == "classic"):
-                received = "none" if key not in new else f"the value '{new[key]}'"
-                current = "none" if key not in old else f"the value '{old[key]}'"
+                if key in new and key in old:
+                    difference = f"received '{new[key]}' but current is '{old[key]}'"
+                else:
+                    difference = (f"received {_inequivalent_text(new.get(key), key in new)} but current is "
+                                  f"{_inequivalent_text(old.get(key), key in old)}")
                 raise InequivalentArgument(
                     PRECONDITION_FAILED,
                     f"PRECONDITION_FAILED - inequivalent arg '{key}' for queue '{queue.name}' in vhost '{VHOST}': "
-                    f"received {received} but current is {current}",
+                    f"{difference}",
                     f"declare queue {queue.name!r} with the same arguments, or delete it and declare it again",
                 )
 

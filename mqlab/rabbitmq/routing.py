@@ -249,9 +249,10 @@ class HeadersRouter(Router):
         if mode is None:
             return None
         if not isinstance(mode, str):
-            return f"Invalid x-match field type {type(mode).__name__} (value {mode!r}); expected longstr"
+            kind = "bool" if isinstance(mode, bool) else "signedint" if isinstance(mode, int) else type(mode).__name__
+            return f"Invalid x-match field type {kind} (value {mode!r}); expected longstr"
         if mode not in X_MATCH_MODES:
-            return f"Invalid x-match field value {mode!r}; expected all, any, all-with-x, or any-with-x"
+            return f'Invalid x-match field value <<"{mode}">>; expected all, any, all-with-x, or any-with-x'
         return None
 
     def rebuild(self, bindings: Sequence[Binding]) -> None:
