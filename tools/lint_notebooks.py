@@ -63,6 +63,17 @@ def anchor(heading: str) -> str:
     return text.replace(" ", "-")
 
 
+def _first_numbered_list(text: str) -> int:
+    """How many items the first numbered list in ``text`` has (items may be separated by blank lines)."""
+    items = 0
+    for line in text.splitlines():
+        if NUMBERED_ITEM.match(line):
+            items += 1
+        elif items and line.strip() and not line.startswith((" ", "\t")):
+            break
+    return items
+
+
 def _number(path: Path) -> int:
     return int(path.name[:2])
 
@@ -77,9 +88,8 @@ def check_template(path: Path, notebook: Any) -> list[str]:
     if first is None or first.cell_type != "markdown" or not re.match(rf"#\s+{number}\b", _source(first).lstrip()):
         problems.append(f"{name}: the first cell must be a markdown title '# {number} · <title>'")
     else:
-        intro = _source(first)
-        goals = intro.split("In this notebook you will", 1)
-        if len(goals) < 2 or len(NUMBERED_ITEM.findall(goals[1])) != 3:
+        goals = _source(first).split("In this notebook you will", 1)
+        if len(goals) < 2 or _first_numbered_list(goals[1]) != 3:
             problems.append(
                 f"{name}: the title cell must list three learning goals after 'In this notebook you will' "
                 "(a numbered list of exactly three items)"

@@ -68,10 +68,12 @@ def test_sections_out_of_order_and_missing_are_reported(tmp_path: Path) -> None:
 
 
 def test_three_learning_goals_are_required(tmp_path: Path) -> None:
-    """The title cell lists exactly three goals."""
+    """The title cell lists exactly three goals; a later numbered list in the same cell does not count."""
     nb = template_notebook()
     nb.cells[0].source = TITLE.replace("3. fix it.\n", "")
     assert any("three learning goals" in p for p in check_template(write(tmp_path, nb), nb))
+    nb.cells[0].source = TITLE + "\n**Contents**\n\n1. one\n2. two\n"
+    assert check_template(write(tmp_path, nb), nb) == []
 
 
 def test_a_lesson_without_an_exercise_is_reported(tmp_path: Path) -> None:
