@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
@@ -176,9 +176,13 @@ class Timeout(Event):
         self._serial: int | None = next(sim._serial)
 
     @property  # type: ignore[override]
-    def callbacks(self) -> list[Callback] | None:
-        """Always empty or ``None``: waiters of a timeout get their own agenda entries."""
-        return None if self.sim.now >= self._when else []
+    def callbacks(self) -> _TimeoutWaiters | None:  # type: ignore[override]
+        """``None`` once due; before that, a stand-in whose ``append`` calls :meth:`add_callback`.
+
+        Waiters of a timeout get agenda entries of their own rather than a list,
+        so SimPy's idiom ``timeout.callbacks.append(fn)`` keeps working here.
+        """
+        return None if self.sim.now >= self._when else _TimeoutWaiters(self)
 
     @property
     def processed(self) -> bool:
@@ -210,6 +214,27 @@ class Timeout(Event):
 
     def __repr__(self) -> str:
         return f"<Timeout at t={self._when:g}>"
+
+
+class _TimeoutWaiters:
+    """What ``Timeout.callbacks`` returns while pending: appending schedules the callback."""
+
+    __slots__ = ("_timeout",)
+
+    def __init__(self, timeout: Timeout) -> None:
+        self._timeout = timeout
+
+    def append(self, callback: Callback) -> None:
+        self._timeout.add_callback(callback)
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Iterator[Callback]:
+        return iter(())
+
+    def remove(self, callback: Callback) -> None:
+        raise ValueError("a timeout's waiters cannot be removed; interrupt the waiting process instead")
 
 
 def _bad_delay(delay: object) -> None:

@@ -319,7 +319,7 @@ class Simulation:
                 when = entry[0]
                 if when > limit:
                     push(agenda, entry)
-                    if when > horizon and (until is None or stop_event is not None or until > horizon):
+                    if when > horizon and (until is None or stop_event is not None or until > horizon):  # type: ignore[operator]
                         self._horizon_exceeded(when)
                     break
                 self.now = when
@@ -334,7 +334,7 @@ class Simulation:
                     # anything else goes through Process._wait and Process._resume.
                     self.active_process = process
                     try:
-                        target = process._generator.send(entry[3]._value)
+                        target = process._generator.send(entry[3]._value)  # type: ignore[union-attr]
                     except BaseException as error:  # StopIteration included: it returned
                         process._finish(error)
                     else:

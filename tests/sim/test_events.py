@@ -287,3 +287,12 @@ def test_run_until_event_that_can_never_happen():
     sim = Simulation()
     with pytest.raises(RuntimeError, match="ran out"):
         sim.run(until=sim.event())
+
+
+def test_simpy_style_callback_append_on_a_timeout():
+    """timeout.callbacks.append(fn), SimPy's idiom, schedules fn at the timeout's instant."""
+    sim = Simulation()
+    seen = []
+    sim.timeout(3, "v").callbacks.append(lambda t: seen.append((sim.now, t.value)))
+    sim.run()
+    assert seen == [(3, "v")]
