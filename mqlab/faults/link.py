@@ -138,6 +138,8 @@ class Link:
         self._scripted: list[list[Any]] = []  # [direction, kind, remaining, fault name]
         self._counts = {d: [0, 0, 0, 0] for d in Direction}  # sent, delivered, lost, duplicated
         self._watchers: list[Callable[[FrameFate], None]] = []
+        self.last_fault: str | None = None
+        """The fault that lost the most recent lost frame (for adapters that name it in their model's ledger)."""
 
     def watch(self, watcher: Callable[[FrameFate], None]) -> None:
         """Call ``watcher(FrameFate)`` for every frame sent from now on (for protocol diagrams)."""
@@ -212,6 +214,7 @@ class Link:
         if fault is None and applies and hop.loss and rng.random() < hop.loss:
             fault = f"{self.name}.{direction.value}.loss"  # type: ignore[union-attr]
         if fault is not None:
+            self.last_fault = fault
             counts[2] += 1
             self.ledger.lost(fault, kind, id=frame_id, direction=direction.value)  # type: ignore[union-attr]
             if self._watchers:
