@@ -78,7 +78,7 @@ class Job:
         return True
 
 
-def work(client: Any, queue_url: str, message: dict[str, Any], job: Job) -> Generator[Any, Any, None]:
+def work(client, queue_url, message, job):
     """Handle one received message: do every part of its job, then delete it."""
     handle = message["ReceiptHandle"]
     for part in job.parts(message):
@@ -225,7 +225,7 @@ def check_safe_worker(work: Callable[..., Any], *, seed: int = 8, jobs: int = 12
 # -- 08.fifo-groups -------------------------------------------------------------------------------------------
 
 
-def group_id_for(event: dict[str, Any]) -> str:
+def group_id_for(event):
     """The MessageGroupId of one order event: its customer."""
     # Order matters within one customer's events, not across customers:
     # one group per customer keeps each customer in order and lets customers run in parallel.
@@ -351,7 +351,7 @@ class Payments:
         return payment_id in self.charged
 
 
-def handle_payment(message: dict[str, Any], payments: Payments) -> None:
+def handle_payment(message, payments):
     """Charge the payment in ``message``, unless it has been charged already."""
     payment = json.loads(message["Body"])
     if payments.has(payment["payment_id"]):
@@ -359,7 +359,7 @@ def handle_payment(message: dict[str, Any], payments: Payments) -> None:
     payments.charge(payment["payment_id"], payment["amount"])
 
 
-def start_replay(client: Any, dlq_url: str) -> str:
+def start_replay(client, dlq_url):
     """Move every message of the dead-letter queue back to the queue it came from; return the task handle."""
     attributes = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
     # Move tasks name queues by ARN. Without DestinationArn, each message goes back to its source queue.
