@@ -37,6 +37,7 @@ from mqlab.faults.ledger import FaultLedger
 from mqlab.faults.link import Link
 from mqlab.faults.rabbitmq import connect_faulty, message_id_of
 from mqlab.faults.slow import LatencyProfile
+from mqlab.faults.standin import HandlerError
 from mqlab.faults.worker import ModelWorker
 from mqlab.rabbitmq.errors import AMQPError
 
@@ -65,7 +66,7 @@ class RabbitWorker(ModelWorker):
         service_time: LatencyProfile | float = 0.01,
         auto_ack: bool = False,
         ack_mode: str = "after_effect",
-        on_error: str = "requeue",
+        on_error: str | Callable[[Channel, int, Any, bytes, str], Any] = "requeue",
         crash: CrashSchedule | None = None,
         ledger: FaultLedger | None = None,
         reconnect_after: float = 1.0,
@@ -81,11 +82,11 @@ class RabbitWorker(ModelWorker):
         self.link = link
         self.prefetch = check_count("prefetch", prefetch)
         self.auto_ack = bool(auto_ack)
-        self.on_error = check_choice("on_error", on_error, ON_ERROR)
+        self.on_error = on_error if callable(on_error) else check_choice("on_error", on_error, ON_ERROR)
         self.reconnect_after = check_duration("reconnect_after", reconnect_after)
-        self._inbox: deque[tuple[int, int, Any, Any, int]] = deque()
+        self._inbox: deque[tuple[int, int, Any, Any, int, Any]] = deque()
         self._busy = False
-        self._in_hand: tuple[int, int, Any, Any, int] | None = None
+        self._in_hand: tuple[int, int, Any, Any, int, Any] | None = None
         self._epoch = 0
         self._closing = False
         self.reconnects = 0
@@ -151,7 +152,7 @@ class RabbitWorker(ModelWorker):
         headers = properties.headers or {}
         attempt = 1 + int(headers.get("x-delivery-count", 1 if method.redelivered else 0))
         self._record(message_id, attempt, bool(method.redelivered))
-        self._inbox.append((epoch, method.delivery_tag, message_id, body, attempt))
+        self._inbox.append((epoch, method.delivery_tag, message_id, body, attempt, properties))
         if not self._busy:
             self._next()
 
@@ -171,8 +172,8 @@ class RabbitWorker(ModelWorker):
         with contextlib.suppress(AMQPError):  # the channel just closed (a double ack's 406): we reconnect
             getattr(channel, method)(tag, **kwargs)
 
-    def _finish(self, item: tuple[int, int, Any, Any, int]) -> None:
-        epoch, tag, message_id, body, attempt = item
+    def _finish(self, item: tuple[int, int, Any, Any, int, Any]) -> None:
+        epoch, tag, message_id, body, attempt, properties = item
         self._in_hand = None
         if epoch != self._epoch or not self.up:
             return  # the connection went away while handling: the broker took the delivery back
@@ -200,6 +201,8 @@ class RabbitWorker(ModelWorker):
                 return
             if error is None:
                 self._settle("basic_ack", tag)
+            elif callable(self.on_error):
+                self._recover(tag, properties, body, error)
             elif self.on_error == "requeue":
                 self._settle("basic_nack", tag, requeue=True)
             else:
@@ -208,6 +211,14 @@ class RabbitWorker(ModelWorker):
                 self._crash(message_id, point)
                 return
         self._next()
+
+    def _recover(self, tag: int, properties: Any, body: bytes, error: str) -> None:
+        """Hand a failed delivery to the ``on_error`` callable (a retry or parking-lot recoverer), which settles it."""
+        try:
+            self.on_error(self.channel, tag, properties, body, error)  # type: ignore[operator]
+        except Exception as failure:  # the learner's recoverer failed: requeue, and keep its error
+            self.errors.append(HandlerError(self.sim.now, message_id_of(properties), 0, f"on_error: {failure!r}"))
+            self._settle("basic_nack", tag, requeue=True)
 
     def _drop_in_hand(self, why: str, fault: str | None = None) -> None:
         self._epoch += 1

@@ -90,6 +90,10 @@ class ModelWorker:
         self.busy_time = 0.0
         self.up = True
 
+    def last_errors(self) -> dict[Any, str]:
+        """The last handler error of each message that failed (for a DLQ store's ``errors``)."""
+        return {error.message_id: error.error for error in self.errors}
+
     def _service_seconds(self) -> float:
         seconds = self.service_time.sample(self.sim.now, self._rng)
         self.busy_time += seconds
