@@ -90,9 +90,13 @@ class ModelWorker:
         self.busy_time = 0.0
         self.up = True
 
-    def last_errors(self) -> dict[Any, str]:
-        """The last handler error of each message that failed (for a DLQ store's ``errors``)."""
-        return {error.message_id: error.error for error in self.errors}
+    def last_errors(self, *, kind_only: bool = False) -> dict[Any, str]:
+        """The last handler error of each message that failed (for a DLQ store's ``errors``).
+
+        ``kind_only`` keeps just the exception's class name, so dead messages that
+        failed the same way fall into one group.
+        """
+        return {e.message_id: e.error.split(":", 1)[0] if kind_only else e.error for e in self.errors}
 
     def _service_seconds(self) -> float:
         seconds = self.service_time.sample(self.sim.now, self._rng)
