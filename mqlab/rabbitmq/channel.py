@@ -678,7 +678,7 @@ class Channel:
                 self.sim.log(queue.actor, "nacked", msg=message_label(entry.message.id), delivery_tag=tag,
                              requeue=requeue, channel=self.actor)
             if requeue:
-                queue.requeue(entry, consumer, dispatch=False)
+                queue.requeue(entry, consumer, dispatch=False, rejected=True)
                 if all(q is not queue for q in touched):
                     touched.append(queue)
             else:

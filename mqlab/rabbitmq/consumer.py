@@ -57,7 +57,7 @@ class Consumer:
         channel = self.channel
         return not channel._global_prefetch or len(channel._unacked) < channel._global_prefetch
 
-    def on_delivery(self, delivery_tag: int, redelivered: bool, delivery_count: int, message: Message) -> None:
+    def on_delivery(self, delivery_tag: int, redelivered: bool, delivery_count: int | None, message: Message) -> None:
         """Client side: a delivery arrived; run the learner's callback, recording what it raises."""
         channel = self.channel
         if channel._client_closed:
@@ -68,7 +68,7 @@ class Consumer:
             return
         method = _new_deliver(_Deliver, (self.tag, delivery_tag, redelivered, message.exchange, message.routing_key))
         properties = message.properties
-        if delivery_count:
+        if delivery_count is not None:
             properties = message.delivered_properties(delivery_count)
         elif properties is None:
             properties = _new_properties(BasicProperties)

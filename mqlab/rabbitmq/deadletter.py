@@ -8,7 +8,8 @@ original routing key. The copy's properties change (RabbitMQ dlx.html):
 * ``x-death`` is a list with one table per ``(queue, reason)``: ``queue``, ``reason``,
   ``count``, ``time``, ``exchange``, ``routing-keys`` and, when the message had a
   per-message TTL, ``original-expiration``. A repeated ``(queue, reason)`` increments
-  ``count`` and moves that table to the front: the most recent death comes first.
+  ``count`` and moves that table to the front (the most recent death comes first);
+  its other fields keep the values of the first such death (checked on RabbitMQ 3.10).
 * ``x-first-death-queue``, ``-reason``, ``-exchange`` are set once, on the first death;
   ``x-last-death-queue``, ``-reason``, ``-exchange`` on every death (RabbitMQ 3.13+).
 * ``expiration`` is removed, so the copy does not expire again where it lands.
@@ -43,13 +44,12 @@ def dead_letter_properties(properties: BasicProperties, queue: str, reason: str,
             found = deaths.pop(index)
             break
     if found is None:
-        found = {"count": 0, "reason": reason, "queue": queue}
-    found["count"] = int(found.get("count", 0)) + 1
-    found["time"] = now
-    found["exchange"] = exchange
-    found["routing-keys"] = list(routing_keys)
-    if properties.expiration is not None:
-        found["original-expiration"] = properties.expiration
+        found = {"count": 1, "reason": reason, "queue": queue, "time": now, "exchange": exchange,
+                 "routing-keys": list(routing_keys)}
+        if properties.expiration is not None:
+            found["original-expiration"] = properties.expiration
+    else:
+        found["count"] = int(found.get("count", 0)) + 1
     deaths.insert(0, found)
     headers["x-death"] = deaths
     if "x-first-death-queue" not in headers:

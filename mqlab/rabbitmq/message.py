@@ -47,12 +47,12 @@ class Message:
         self.persistent = persistent
         self.ttl = ttl
 
-    def delivered_properties(self, delivery_count: int = 0) -> BasicProperties:
-        """The properties a consumer receives: a fresh object, with ``x-delivery-count`` once returned."""
+    def delivered_properties(self, delivery_count: int | None = None) -> BasicProperties:
+        """The properties a consumer receives: a fresh object, with ``x-delivery-count`` from a quorum queue."""
         properties = self.properties
         if properties is None:
             properties = empty_properties()
-        if delivery_count:
+        if delivery_count is not None:
             headers = dict(properties.headers) if properties.headers else {}
             headers["x-delivery-count"] = delivery_count
             return properties.copy(headers=headers)
@@ -66,20 +66,23 @@ class Entry:
     """One queue's copy of a message.
 
     ``seq`` orders copies in their queue (requeued classic copies go back to their
-    place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``);
+    place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``,
+    sent with every quorum delivery, 0 the first time, as RabbitMQ 3.10 does; None for
+    classic queues, which send no such header);
     ``expires_at`` is the virtual time the copy expires (None: never); ``consumer`` is
     the consumer holding it unacked (None when ready, or taken by ``basic_get``).
     """
 
     __slots__ = ("message", "queue", "seq", "redelivered", "delivery_count", "expires_at", "priority", "consumer")
 
-    def __init__(self, message: Message, queue: Any, seq: int, expires_at: float | None, priority: int) -> None:
+    def __init__(self, message: Message, queue: Any, seq: int, expires_at: float | None, priority: int,
+                 delivery_count: int | None = None) -> None:
         self.message = message
         self.queue = queue
         self.consumer: Any = None
         self.seq = seq
         self.redelivered = False
-        self.delivery_count = 0
+        self.delivery_count = delivery_count
         self.expires_at = expires_at
         self.priority = priority
 

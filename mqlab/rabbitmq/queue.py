@@ -175,6 +175,7 @@ class Queue:
             self.enqueued,
             None if ttl is None else sim.now + ttl,
             0 if not self._max_priority else _priority(message, self._max_priority),
+            0 if self.is_quorum else None,
         )
         if sim.tracing:
             sim.log(self.actor, "enqueued", msg=message_label(message.id), ready=len(ready) + 1)
@@ -433,8 +434,15 @@ class Queue:
         if self._ready and not self._dispatching:
             self.dispatch()
 
-    def requeue(self, entry: Entry, consumer: Consumer | None, dispatch: bool = True) -> None:
-        """Return a delivered copy (nack/reject with requeue, or its channel closed)."""
+    def requeue(self, entry: Entry, consumer: Consumer | None, dispatch: bool = True, *,
+                rejected: bool = False) -> None:
+        """Return a delivered copy: ``rejected`` by nack/reject with requeue, or its channel closed.
+
+        Where it goes: a classic queue puts it back in its original place. A quorum queue
+        with a delivery limit serves returned copies before the rest (rabbit_fifo's returns
+        queue); a quorum queue without one sends a *rejected* copy to the back, but a copy
+        returned by a closing channel to the front (observed on RabbitMQ 3.10).
+        """
         self.unacked -= 1
         if consumer is not None:
             consumer.unacked -= 1
@@ -452,7 +460,10 @@ class Queue:
         if sim.tracing:
             sim.log(self.actor, "requeued", msg=message_label(entry.message.id),
                     delivery_count=entry.delivery_count)
-        self._ready.requeue(entry)
+        if rejected and self.is_quorum and self.settings.delivery_limit is None:
+            self._ready.append(entry)
+        else:
+            self._ready.requeue(entry)
         self._ready_bytes += entry.message.size
         if entry.expires_at is not None:
             self._ttl_active = True

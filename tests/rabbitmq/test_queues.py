@@ -191,7 +191,8 @@ def test_rejected_message_is_dead_lettered_with_x_death():
 
 
 def test_x_death_counts_and_orders_most_recent_first():
-    """Repeated deaths in the same (queue, reason) increment count; the most recent death comes first."""
+    """Repeated deaths in the same (queue, reason) increment count and keep the first death's other fields;
+    the most recent death comes first (RabbitMQ 3.10, checked on a live broker)."""
     w = make_world()
     ch = w.ch
     ch.exchange_declare("to_wait", "fanout")
@@ -206,8 +207,8 @@ def test_x_death_counts_and_orders_most_recent_first():
         ch.basic_reject(method.delivery_tag, requeue=False)
         w.sim.run(until=w.sim.now + 1.5)
     method, props, _ = ch.basic_get("work")
-    deaths = [(d["queue"], d["reason"], d["count"]) for d in props.headers["x-death"]]
-    assert deaths == [("wait", "expired", 2), ("work", "rejected", 2)]
+    deaths = [(d["queue"], d["reason"], d["count"], d["exchange"]) for d in props.headers["x-death"]]
+    assert deaths == [("wait", "expired", 2, "to_wait"), ("work", "rejected", 2, "")]  # first death's exchange kept
     assert props.headers["x-last-death-queue"] == "wait" and props.headers["x-first-death-queue"] == "work"
     assert props.expiration is None
 
@@ -255,7 +256,7 @@ def test_maxlen_dead_letters_the_head():
 
 def test_quorum_delivery_limit_dead_letters_poison_messages():
     """A quorum queue dead-letters a message returned more than its delivery limit, reason delivery_limit,
-    and counts returns in x-delivery-count."""
+    and counts returns in x-delivery-count (sent with every quorum delivery, 0 the first time)."""
     w = make_world()
     ch = w.ch
     ch.exchange_declare("dlx", "fanout")
@@ -272,7 +273,7 @@ def test_quorum_delivery_limit_dead_letters_poison_messages():
 
     ch.basic_consume("qq", crash)
     w.sim.run()
-    assert counts == [None, 1, 2]
+    assert counts == [0, 1, 2]
     _, props, body = ch.basic_get("poison")
     assert body == b"boom" and props.headers["x-death"][0]["reason"] == "delivery_limit"
     w.broker.ledger().check()
@@ -299,18 +300,39 @@ def test_quorum_default_delivery_limit_is_a_broker_setting():
     assert unlimited.broker.queue("qq").settings.delivery_limit is None
 
 
-def test_quorum_returns_go_first_classic_keeps_position(world):
-    """A quorum queue redelivers returned messages before the rest; a classic queue keeps the original order."""
-    for queue_type, expected in (("quorum", [b"b", b"a", b"c"]), ("classic", [b"a", b"b", b"c"])):
-        w = make_world()
-        w.ch.queue_declare("q", durable=True, arguments={"x-queue-type": queue_type})
-        for body in (b"a", b"b", b"c"):
-            w.ch.basic_publish("", "q", body)
-        first, _, _ = w.ch.basic_get("q")
-        second, _, _ = w.ch.basic_get("q")
-        w.ch.basic_nack(second.delivery_tag)
-        w.ch.basic_nack(first.delivery_tag)
-        assert drain(w, "q") == expected, queue_type
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"x-queue-type": "quorum"}, [b"b", b"a", b"c"]),                          # default limit: returns first
+        ({"x-queue-type": "quorum", "x-delivery-limit": -1}, [b"c", b"b", b"a"]),  # no limit: to the back
+        ({}, [b"a", b"b", b"c"]),                                                  # classic: original place
+    ],
+)
+def test_where_a_nacked_message_goes(arguments, expected):
+    """Requeued by nack: a classic queue puts it back in place; a quorum queue with a delivery limit serves
+    returns first, one without a limit sends them to the back (RabbitMQ 3.10, checked on a live broker)."""
+    w = make_world()
+    w.ch.queue_declare("q", durable=True, arguments=arguments)
+    for body in (b"a", b"b", b"c"):
+        w.ch.basic_publish("", "q", body)
+    first, _, _ = w.ch.basic_get("q")
+    second, _, _ = w.ch.basic_get("q")
+    w.ch.basic_nack(second.delivery_tag)
+    w.ch.basic_nack(first.delivery_tag)
+    assert drain(w, "q") == expected
+
+
+def test_unlimited_quorum_queue_returns_closed_channel_deliveries_first():
+    """Even without a delivery limit, a quorum queue puts deliveries of a closed channel back at the front."""
+    w = make_world()
+    w.ch.queue_declare("q", durable=True, arguments={"x-queue-type": "quorum", "x-delivery-limit": -1})
+    for body in (b"x", b"y"):
+        w.ch.basic_publish("", "q", body)
+    other = w.ch.connection.channel()
+    other.basic_get("q")
+    other.close()
+    method, properties, body = w.ch.basic_get("q")
+    assert (body, method.redelivered, properties.headers["x-delivery-count"]) == (b"x", True, 1)
 
 
 def test_quorum_queue_properties_are_checked(world):
