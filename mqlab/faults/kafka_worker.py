@@ -19,6 +19,10 @@ negative acknowledgement, so a failing handler is the application's choice
 * ``"dead_letter"``: hand it to ``dead_letter(message, error)`` (for example
   :class:`~mqlab.patterns.kafka_dlt.DeadLetterTopic.send`), then commit past it.
 
+``hold(message)`` returns seconds to wait before handling a record (a retry
+topic's consumer waits until the record is due, blocking the records behind it,
+as Spring Kafka's non-blocking retries pause the partition).
+
 Records are identified by their key (see :func:`~mqlab.faults.kafka.message_id_from_key`);
 ``attempt`` counts how often this worker read that topic-partition-offset.
 """
@@ -68,6 +72,7 @@ class KafkaWorker(ModelWorker):
         ledger: FaultLedger | None = None,
         config: dict[str, Any] | None = None,
         poll_timeout: float = 1.0,
+        hold: Callable[[Message], float] | None = None,
     ) -> None:
         super().__init__(
             cluster.sim, handler, name=name, service_time=service_time, ack_mode=ack_mode, crash=crash, ledger=ledger
@@ -81,6 +86,7 @@ class KafkaWorker(ModelWorker):
                 "on_error='dead_letter' needs dead_letter=callable(message, error), e.g. DeadLetterTopic(...).send"
             )
         self.dead_letter = dead_letter
+        self.hold = hold
         self.config = {"auto.offset.reset": "earliest", **(config or {}), "group.id": group_id,
                        "enable.auto.commit": False}
         self.poll_timeout = check_duration("poll_timeout", poll_timeout, allow_zero=False)
@@ -109,6 +115,12 @@ class KafkaWorker(ModelWorker):
                 return
             if message is None or message.error() is not None:
                 continue
+            if self.hold is not None:  # a retry topic's consumer waits until the record is due
+                wait = self.hold(message)
+                if wait > 0:
+                    yield sim.timeout(wait)
+                    if consumer.closed_or_crashed:
+                        return
             place = (message.partition(), message.offset())
             attempt = self._reads[place] = self._reads.get(place, 0) + 1
             message_id = message_id_from_key(message.key())
