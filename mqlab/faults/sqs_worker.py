@@ -15,6 +15,8 @@ message deleted on receipt whose effect never happened is counted in the fault
 ledger as lost by ``crash-after_ack``. On a handler error (``on_error``):
 
 * ``"visibility"``: do nothing; it comes back after the visibility timeout;
+* ``"release"``: ``ChangeMessageVisibility`` to 0, visible again at once (SQS's
+  nearest thing to a requeueing nack: the retry storm);
 * ``"backoff"``: ``ChangeMessageVisibility`` to the ``retry`` policy's delay for
   this receive count (exponential backoff with jitter, whole seconds, at most
   12 hours, AWS's limit);
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_VISIBILITY_TIMEOUT", "SQS_ON_ERROR", "SQSWorker"]
 
-SQS_ON_ERROR = ("visibility", "backoff", "delete")
+SQS_ON_ERROR = ("visibility", "release", "backoff", "delete")
 MAX_VISIBILITY_TIMEOUT = 43_200
 """SQS's largest visibility timeout: 12 hours, in seconds."""
 
@@ -146,6 +148,8 @@ class SQSWorker(ModelWorker):
                     return
                 if error is None or self.on_error == "delete":
                     self._call("delete_message", ReceiptHandle=handle)
+                elif self.on_error == "release":
+                    self._call("change_message_visibility", ReceiptHandle=handle, VisibilityTimeout=0)
                 elif self.on_error == "backoff":
                     seconds = min(MAX_VISIBILITY_TIMEOUT, math.ceil(self.retry.delay(attempt, self._rng)))
                     self.backoffs.append((message_id, attempt, seconds))
