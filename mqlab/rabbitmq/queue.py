@@ -29,7 +29,9 @@ quorum-queues):
   for that long;
 * quorum queues count returns (``x-delivery-count``) and dead-letter a copy returned
   more than ``delivery_limit`` times with reason ``delivery_limit``; all their copies
-  are persistent.
+  are persistent; see :meth:`Queue.requeue` for where a returned copy goes;
+* expired copies at the head are removed after every operation (so ``message_count``
+  never counts an expired head) and by a timer set for the head's expiry.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ iteration in delivery order and ``clear``.
 
 * :class:`FifoStore` (classic queues): a requeued copy goes back to its original
   position, as classic queues have done since RabbitMQ 2.7.
-* :class:`QuorumStore` (quorum queues): returned copies are delivered before the
-  rest, in the order they were returned (rabbit_fifo keeps a "returns" queue).
+* :class:`QuorumStore` (quorum queues): ``requeue`` puts returned copies before the
+  rest, in the order they were returned (rabbit_fifo keeps a "returns" queue); the
+  queue uses ``append`` instead for a copy nacked to a quorum queue without a delivery
+  limit, which RabbitMQ sends to the back.
 * :class:`PriorityStore` (classic queues with ``x-max-priority``): one FIFO per
   priority, highest first; a priority above the maximum counts as the maximum and
   a message without priority as 0.
