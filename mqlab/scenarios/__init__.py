@@ -23,32 +23,45 @@ Scenarios in this package:
   unbounded (OOM kill or memory alarm), bounded, autoscaled and credit-based
   variants (pillar 4).
 
-These run on the generic broker stand-in of :mod:`mqlab.faults.standin`. The
-fan-out bug (a work job on a fanout exchange with 50 workers sending 50
-emails) needs the RabbitMQ model's exchanges and is not in this package yet.
+* :func:`fanout_bug`: a work job on a fanout exchange with 50 workers sends 50
+  emails per signup; the fix (one work queue, competing consumers) sends one,
+  and the event version gives each interested service its own queue (RabbitMQ model);
+* :func:`retry_storm_on`: the retry storm on the RabbitMQ and SQS models
+  (immediate requeue versus a quorum delivery limit with a DLX, or a redrive policy).
+
+The first five run on the generic broker stand-in of :mod:`mqlab.faults.standin`;
+the last two on the broker models, through the adapters of :mod:`mqlab.faults`.
 """
 
 from mqlab.patterns.twogenerals import Walkthrough, lost_ack_walkthrough
 from mqlab.scenarios.cascade import CascadeResult, CascadeRun, cascade
+from mqlab.scenarios.fanout_bug import FanoutBugResult, FanoutRun, fanout_bug
 from mqlab.scenarios.guarantees import STRATEGIES, GuaranteePoint, GuaranteesSweep, guarantees_sweep, run_guarantee
 from mqlab.scenarios.incident import VARIANTS, IncidentResult, incident_3am
 from mqlab.scenarios.retry_storm import MODES, RetryStormResult, retry_storm
+from mqlab.scenarios.retry_storm_models import MODELS, ModelRetryStormResult, retry_storm_on
 
 __all__ = [
+    "MODELS",
     "MODES",
     "STRATEGIES",
     "VARIANTS",
     "CascadeResult",
     "CascadeRun",
+    "FanoutBugResult",
+    "FanoutRun",
     "GuaranteePoint",
     "GuaranteesSweep",
     "IncidentResult",
+    "ModelRetryStormResult",
     "RetryStormResult",
     "Walkthrough",
     "cascade",
+    "fanout_bug",
     "guarantees_sweep",
     "incident_3am",
     "lost_ack_walkthrough",
     "retry_storm",
+    "retry_storm_on",
     "run_guarantee",
 ]
