@@ -88,6 +88,7 @@ class ModelWorker:
         self.deliveries: list[DeliveryRecord] = []
         self.handled = self.received = self.crashes = self.lost_in_crash = 0
         self.busy_time = 0.0
+        self._taken = 0
         self.up = True
 
     def last_errors(self, *, kind_only: bool = False) -> dict[Any, str]:
@@ -108,9 +109,10 @@ class ModelWorker:
         self.deliveries.append(DeliveryRecord(self.sim.now, message_id, attempt, redelivered))
 
     def _crash_point(self) -> CrashPoint | None:
-        """Whether the delivery in hand (the ``received``-th) ends in a crash, and where."""
+        """Whether the delivery now being handled (the n-th taken in hand) ends in a crash, and where."""
+        self._taken += 1
         crash = self.crash
-        if crash is not None and crash.crashes_on(self.received, self._rng):
+        if crash is not None and crash.crashes_on(self._taken, self._rng):
             return crash.point  # type: ignore[return-value]
         return None
 
