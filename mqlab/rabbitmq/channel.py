@@ -580,15 +580,17 @@ class Channel:
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
                     consumer=consumer.tag, delivery_tag=tag, channel=self.actor, auto_ack=consumer.auto_ack)
+        # a push delivery carries x-delivery-count only once the message was returned (RabbitMQ 3.10)
+        count = entry.delivery_count or None
         connection = self.connection
         if connection._plain_receive:  # Connection.receive, inlined on the hot path
             arrival = sim.now + connection._latency
-            self._inbox.append((arrival, _on_delivery, (consumer, tag, redelivered, entry.delivery_count, message)))
+            self._inbox.append((arrival, _on_delivery, (consumer, tag, redelivered, count, message)))
             if not self._drain_pending:
                 self._drain_pending = True
                 sim.call_at(arrival, self._drain)
         else:
-            connection.receive(self, _on_delivery, (consumer, tag, redelivered, entry.delivery_count, message))
+            connection.receive(self, _on_delivery, (consumer, tag, redelivered, count, message))
 
     def _take(self, queue: Queue, entry: Entry, auto_ack: bool) -> int:
         """Broker side of ``basic_get``: a delivery tag for ``entry`` (unacked unless ``auto_ack``)."""

@@ -66,9 +66,10 @@ class Entry:
     """One queue's copy of a message.
 
     ``seq`` orders copies in their queue (requeued classic copies go back to their
-    place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``,
-    sent with every quorum delivery, 0 the first time, as RabbitMQ 3.10 does; None for
-    classic queues, which send no such header);
+    place); ``delivery_count`` counts returns to a quorum queue (``x-delivery-count``:
+    RabbitMQ 3.10 sends it with every ``basic_get`` from a quorum queue, 0 the first
+    time, but with a push delivery only once it is above 0; None for classic queues,
+    which never send it);
     ``expires_at`` is the virtual time the copy expires (None: never); ``consumer`` is
     the consumer holding it unacked (None when ready, or taken by ``basic_get``).
     """

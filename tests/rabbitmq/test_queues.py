@@ -256,7 +256,7 @@ def test_maxlen_dead_letters_the_head():
 
 def test_quorum_delivery_limit_dead_letters_poison_messages():
     """A quorum queue dead-letters a message returned more than its delivery limit, reason delivery_limit,
-    and counts returns in x-delivery-count (sent with every quorum delivery, 0 the first time)."""
+    and counts returns in x-delivery-count (on a push delivery, only once the message was returned)."""
     w = make_world()
     ch = w.ch
     ch.exchange_declare("dlx", "fanout")
@@ -273,7 +273,7 @@ def test_quorum_delivery_limit_dead_letters_poison_messages():
 
     ch.basic_consume("qq", crash)
     w.sim.run()
-    assert counts == [0, 1, 2]
+    assert counts == [None, 1, 2]
     _, props, body = ch.basic_get("poison")
     assert body == b"boom" and props.headers["x-death"][0]["reason"] == "delivery_limit"
     w.broker.ledger().check()
@@ -441,3 +441,21 @@ def test_dead_lettering_during_routing_comes_after_the_publish(world):
     second, props, _ = ch.basic_get("q1", auto_ack=True)
     assert (first.exchange, second.exchange) == ("x0", "")
     assert props.headers["x-death"][0]["reason"] == "expired"
+
+
+def test_x_delivery_count_on_get_and_on_push():
+    """From a quorum queue, basic_get always carries x-delivery-count (0 the first time), a push delivery only
+    once the message was returned; classic queues never send it (RabbitMQ 3.10, checked on a live broker)."""
+    w = make_world()
+    w.ch.queue_declare("qq", durable=True, arguments={"x-queue-type": "quorum"})
+    w.ch.queue_declare("classic")
+    for queue in ("qq", "classic"):
+        w.ch.basic_publish("", queue, b"m")
+    _, quorum_props, _ = w.ch.basic_get("qq", auto_ack=True)
+    _, classic_props, _ = w.ch.basic_get("classic", auto_ack=True)
+    assert quorum_props.headers == {"x-delivery-count": 0} and classic_props.headers is None
+    pushed = Recorder()
+    w.ch.basic_consume("qq", pushed)
+    w.ch.basic_publish("", "qq", b"m")
+    w.sim.run()
+    assert pushed.got[0][1].headers is None
