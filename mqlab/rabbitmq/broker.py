@@ -268,16 +268,20 @@ class Broker:
             self._check_exclusive(queue, channel)
         return queue
 
-    def _check_exclusive(self, queue: Queue, channel: Channel) -> None:
+    def _check_exclusive(self, queue: Queue, channel: Channel, strict: bool = False) -> None:
+        """405 unless ``channel``'s connection may use ``queue``; ``strict`` (a declare asking for
+        exclusivity) also refuses a queue that is not exclusive, as rabbit_amqqueue does."""
         owner = queue.exclusive_owner
-        if owner is not None and owner is not channel.connection:
+        if (owner is not None and owner is not channel.connection) or (strict and owner is None):
             raise ExclusiveQueueLocked(
                 RESOURCE_LOCKED,
                 f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{queue.name}' in vhost "
                 f"'{VHOST}'. It could be originally declared on another connection or the exclusive property "
                 f"value does not match that of the original declaration.",
-                f"queue {queue.name!r} is exclusive to connection {owner.name!r}; use it from that connection "
-                f"or declare a non-exclusive queue",
+                f"queue {queue.name!r} is exclusive to connection {owner.name!r}; use it from that connection"
+                if owner is not None else
+                f"queue {queue.name!r} exists and is not exclusive; declare it with exclusive=False, or use "
+                f"another name",
             )
 
     def queue(self, name: str) -> Queue:
@@ -432,8 +436,8 @@ class Broker:
                 "choose a name that does not start with 'amq.', or pass '' to let the broker name the queue",
             )
         if existing is not None:
-            self._check_exclusive(existing, channel)
-            self._check_equivalent(existing, durable, exclusive, auto_delete, arguments)
+            self._check_exclusive(existing, channel, strict=exclusive)
+            self._check_equivalent(existing, durable, auto_delete, arguments)
             existing.touch()
             return Method(channel.channel_number,
                           QueueDeclareOk(existing.name, existing.ready, len(existing._consumers)))
@@ -447,11 +451,9 @@ class Broker:
                          exclusive=exclusive, auto_delete=auto_delete, arguments=dict(arguments))
         return Method(channel.channel_number, QueueDeclareOk(name, 0, 0))
 
-    def _check_equivalent(self, queue: Queue, durable: bool, exclusive: bool, auto_delete: bool,
-                          arguments: dict[str, Any]) -> None:
+    def _check_equivalent(self, queue: Queue, durable: bool, auto_delete: bool, arguments: dict[str, Any]) -> None:
         for what, received, current in (
             ("durable", durable, queue.durable),
-            ("exclusive", exclusive, queue.exclusive_owner is not None),
             ("auto_delete", auto_delete, queue.auto_delete),
         ):
             if received != current:

@@ -297,3 +297,11 @@ def test_invalid_x_match_is_406(world):
     with pytest.raises(InvalidArgument) as info:
         world.ch.queue_bind("q", "h", "", {"x-match": "some"})
     assert 'Invalid x-match field value <<"some">>' in info.value.reply_text
+
+
+def test_redeclaring_a_shared_queue_as_exclusive_is_405(world):
+    """Asking for exclusivity on an existing non-exclusive queue is RESOURCE_LOCKED, as RabbitMQ answers it."""
+    world.ch.queue_declare("shared")
+    with pytest.raises(ExclusiveQueueLocked) as info:
+        world.ch.queue_declare("shared", exclusive=True)
+    assert info.value.reply_code == 405 and "exclusive property value does not match" in info.value.reply_text
