@@ -9,7 +9,9 @@ per-cell timeout and an outer deadline (tools/course_notebooks.py). Afterwards
 the widget state that JupyterLab would store (for a FigureWidget, the whole
 plotly.js bundle) is removed, identifiers that are random by nature (widget
 model ids, plotly trace uids, the address in a default object repr) are
-replaced by numbered stand-ins in order of appearance, execution counts are
+replaced by numbered stand-ins in order of appearance, consecutive prints to
+the same stream are merged into one output (as JupyterLab shows them; how the
+kernel splits them depends on timing), execution counts are
 renumbered 1, 2, 3... and the JSON is written with stable formatting, so the
 same sources always give the same bytes. Any other output that changes from
 run to run is a real non-determinism: fix its source (seed it from sim.rng).
@@ -76,6 +78,27 @@ class _Renamer:
         return value
 
 
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """Merge consecutive stream outputs of the same stream, as JupyterLab shows them.
+
+    How a cell's prints are split into messages depends on when the kernel flushes its output, so
+    without merging, two runs of the same cell could store differently split outputs.
+    """
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop volatile metadata, rename random ids and renumber executions so reruns give identical bytes."""
     notebook.metadata.pop("widgets", None)
@@ -91,7 +114,8 @@ def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         count += 1
         cell.execution_count = count
-        for output in cell.get("outputs", []):
+        cell.outputs = coalesce_streams(cell.get("outputs", []))
+        for output in cell.outputs:
             if "execution_count" in output:
                 output["execution_count"] = count
             view = output.get("data", {}).get(WIDGET_VIEW)

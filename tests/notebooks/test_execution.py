@@ -104,6 +104,20 @@ def test_normalise_gives_the_same_bytes_for_outputs_with_random_ids() -> None:
     assert run("a") != run("a", message_id="00000000-1111-4222-8333-444444444444"), "other uuids are not masked"
 
 
+def test_prints_split_differently_by_the_kernel_store_the_same_bytes() -> None:
+    """Consecutive stdout chunks merge into one output, whatever the split; stderr stays apart from stdout."""
+
+    def run(*chunks: str) -> str:
+        cell = new_code_cell("print(...)", execution_count=1, id="cell-1")
+        cell.outputs = [new_output("stream", name="stdout", text=chunk) for chunk in chunks]
+        cell.outputs.append(new_output("stream", name="stderr", text="warning\n"))
+        return serialise(normalise(notebook(cell)))
+
+    assert run("a\nb\n", "c\n") == run("a\n", "b\nc\n") == run("a\nb\nc\n")
+    outputs = nbformat.reads(run("a\n", "b\n"), as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "a\nb\n"), ("stderr", "warning\n")]
+
+
 def test_a_variant_is_derived_and_runs_with_its_environment(tmp_path) -> None:
     """A variant's derive() is applied to the shipped notebook and its env reaches the kernel."""
     path = tmp_path / "05-example.ipynb"
