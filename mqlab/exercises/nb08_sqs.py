@@ -327,7 +327,7 @@ def check_fifo_groups(group_id_for: Callable[[dict[str, Any]], Any], *, seed: in
             "use one group per customer: their events stay in order and different customers proceed in parallel.",
         )
     return passed(
-        f"each of the {customers} customers' events were handled in order, and {state['peak']} workers were busy "
+        f"the events of each of the {customers} customers were handled in order, and {state['peak']} workers were busy "
         f"at once on different customers"
     )
 
