@@ -201,6 +201,12 @@ class Queue:
         return True
 
     def _is_full_for(self, size: int) -> bool:
+        """reject-publish: a classic queue refuses a copy that would take it past the limit; a quorum
+        queue only once it is already over it, so it holds one more (rabbit_fifo; seen on RabbitMQ 3.10)."""
+        if self.is_quorum:
+            return (self._max_length is not None and len(self._ready) > self._max_length) or (
+                self._max_bytes is not None and self._ready_bytes > self._max_bytes
+            )
         if self._max_length is not None and len(self._ready) >= self._max_length:
             return True
         return self._max_bytes is not None and self._ready_bytes + size > self._max_bytes
