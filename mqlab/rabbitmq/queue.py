@@ -196,7 +196,7 @@ class Queue:
         if ttl is not None:
             self._ttl_active = True
             self._arm_expiry()
-        if self._limited:
+        if self._limited and self._overflow == "drop-head":
             self._drop_overflow()
         return True
 
