@@ -32,12 +32,17 @@ Settings that depend on the RabbitMQ version are constructor arguments, not folk
 * ``latency`` (seconds, default 0): the one-way network delay of every connection
   (override per connection with ``connect(latency=...)``).
 
-Checked against a live RabbitMQ 3.10.8: the reply code and text of 29 error cases, and
-(with ``quorum_delivery_limit=None``) requeue order in classic and quorum queues,
-``x-delivery-count``, priorities, round-robin with prefetch, ``x-death`` bookkeeping; and
-the project's differential test (random topologies, publishes with confirms, gets,
-acks/nacks/rejects, dead-lettering, TTL, length limits) agrees on 120 random scenarios.
-The ``x-last-death-*`` headers follow RabbitMQ 3.13+.
+Checked against a live RabbitMQ 3.10.8 (with ``quorum_delivery_limit=None``, its
+behaviour): the reply code and text of 35 error cases; requeue order in classic,
+priority and quorum queues (with and without a delivery limit, by nack and by a closing
+channel); ``x-delivery-count`` on gets and pushes; poison messages past the delivery
+limit; every ``x-overflow`` mode on classic and quorum queues, with their dead-letters
+and publisher confirms; ``x-death`` bookkeeping across a reject/expire retry loop;
+round-robin with prefetch; TTL expiry before a consumer arrives. The project's
+differential test (random topologies, confirms, gets, acks/nacks/rejects,
+dead-lettering, TTL, length limits) agrees on 120 random scenarios. Known differences:
+the ``x-last-death-*`` headers follow RabbitMQ 3.13+; the default quorum delivery limit
+follows 4.0 (20).
 
 Simplifications (the model is about messages, not bytes or nodes): one node and one
 vhost ``/``; no authentication, flow control, memory or disk alarms; publisher confirms
