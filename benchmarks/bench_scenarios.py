@@ -15,9 +15,18 @@ import tracemalloc
 
 from harness import Row, best_seconds, rate
 
-from mqlab.scenarios import cascade, guarantees_sweep, incident_3am, lost_ack_walkthrough, retry_storm
+from mqlab.scenarios import (
+    cascade,
+    fanout_bug,
+    guarantees_sweep,
+    incident_3am,
+    lost_ack_walkthrough,
+    retry_storm,
+    retry_storm_on,
+)
 
 VARIANTS = ("unbounded", "bounded", "autoscaled", "credit")
+MODES = ("requeue", "dlq")
 
 
 def _peak_mib(fn) -> float:
@@ -59,6 +68,9 @@ def run(quick: bool = False) -> list[Row]:
         "retry storm dlq, defaults": lambda: retry_storm("dlq"),
         "incident, all 4 variants, defaults": lambda: [incident_3am(v) for v in VARIANTS],
         "lost-ACK walkthrough": lambda: lost_ack_walkthrough(),
+        "fan-out bug (RabbitMQ model, 3 variants), defaults": lambda: fanout_bug(),
+        "retry storm on RabbitMQ model, requeue + dlq": lambda: [retry_storm_on("rabbitmq", m) for m in MODES],
+        "retry storm on SQS model, requeue + dlq": lambda: [retry_storm_on("sqs", m) for m in MODES],
     }
     for name, fn in notebook.items():
         rows.append(Row(name, "mqlab", best_seconds(fn, 1 if quick else 3) * 1000, "ms", higher_is_better=False,
