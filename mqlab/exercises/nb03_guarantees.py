@@ -19,7 +19,6 @@ just as no ``except`` survives a killed process.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -272,7 +271,7 @@ def id_store_bound(rate, redelivery_window):
     # A duplicate can arrive up to `redelivery_window` seconds after the first copy. In that time
     # about rate * window other messages arrive, and each takes a place in the memory. Keep that
     # many ids, with a safety margin for bursts (arrivals are random, not evenly spaced).
-    return {"max_entries": math.ceil(2 * rate * redelivery_window)}
+    return {"max_entries": int(2 * rate * redelivery_window) + 1}
     # Equally right: {"max_age": 1.5 * redelivery_window}, forgetting an id once no copy can still come.
 
 
@@ -341,7 +340,7 @@ def check_store_bound(id_store_bound: Callable[[float, float], Any], *, seed: in
         except Exception as error:
             return failed("invalid-bound", f"IdempotentConsumer refused {bound!r}: {_error_text(error)}",
                           "max_entries must be a whole number of ids, at least 1; max_age a positive number of s.",
-                          "round up with math.ceil for max_entries.")
+                          "round up to a whole number for max_entries, e.g. int(x) + 1.")
     for run in runs:
         if not run.bound:
             return failed(
