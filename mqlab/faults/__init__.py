@@ -13,6 +13,22 @@
   sit behind a faulty link; :mod:`mqlab.faults.standin` is a generic broker and
   consumer that implement them.
 
+The same faults on the three broker models, through their real-shaped APIs
+(import these modules directly; they load the models):
+
+* :mod:`mqlab.faults.rabbitmq`: a pika connection whose frames cross a
+  :class:`Link` (``connect_faulty``), a publisher with confirms, ``restart_rabbit``;
+  :mod:`mqlab.faults.rabbitmq_worker`: ``RabbitWorker``, a consumer that crashes,
+  reconnects and handles poison messages;
+* :mod:`mqlab.faults.kafka`: ``KafkaFaults`` on the cluster's produce, response
+  and fetch hooks, ``KafkaPublisher``, ``kill_kafka_broker`` /
+  ``restart_kafka_broker``; :mod:`mqlab.faults.kafka_worker`: ``KafkaWorker``;
+* :mod:`mqlab.faults.sqs`: ``FaultySQSClient`` around the boto3-shaped client,
+  ``SQSPublisher``, and ``restart_sqs``, which says SQS has no restart;
+  :mod:`mqlab.faults.sqs_worker`: ``SQSWorker``;
+* :mod:`mqlab.faults.worker`: what the three workers share (ack modes, crash
+  schedule, handler errors, counts).
+
 Every fault draws from its own ``sim.substream``, so one seed gives one story.
 """
 

@@ -10,6 +10,18 @@
 * :class:`EffectAuditor`: lost, duplicated and exactly-once *effects* per message id.
 * :class:`RetryPolicy`: exponential backoff with none / full / equal / decorrelated jitter.
 * :class:`DLQReplayer`, :class:`InMemoryDLQ`: list, group, inspect and replay dead messages.
+
+On the broker models (import these modules directly; they load the models), the
+same replay interface and each model's dead-lettering and retry mechanisms:
+
+* :mod:`mqlab.patterns.rabbitmq_dlq`: ``declare_with_dlq`` (quorum
+  ``x-delivery-limit`` + DLX), ``RetryQueues`` (TTL wait queues + DLX, then a
+  parking lot), ``rabbit_replayer``;
+* :mod:`mqlab.patterns.sqs_dlq`: ``create_with_dlq`` (RedrivePolicy),
+  ``resend_with_delay``, ``sqs_replayer`` (visibility backoff is the SQS worker's
+  ``on_error="backoff"``);
+* :mod:`mqlab.patterns.kafka_dlt`: ``DeadLetterTopic``, ``RetryTopics``,
+  ``ShareWorker`` / ``ShareArchive`` (share-group archiving), ``kafka_replayer``.
 """
 
 from mqlab.patterns.audit import EffectAuditor, EffectReport
