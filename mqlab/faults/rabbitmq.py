@@ -32,9 +32,10 @@ acknowledges an unknown delivery tag, and RabbitMQ closes the channel with 406
 PRECONDITION_FAILED: the real consequence of a double ack.
 
 Not modelled, for want of a hook in the model: RabbitMQ's ``consumer_timeout``
-(default 30 min), which closes a channel whose delivery stays unacknowledged too
-long, so a lost ack or delivery here waits for the channel to close for another
-reason (a crash, a restart, the end of the run).
+(default 1,800,000 ms, 30 min), which closes a channel whose delivery stays
+unacknowledged too long ("PRECONDITION_FAILED - delivery acknowledgement on
+channel 1 timed out"), so a lost ack or delivery here waits for the channel to
+close for another reason (a crash, a restart, the end of the run).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Kafka has no broker-side dead-lettering for consumer groups: a record is never
 "rejected", a consumer just moves its offset. The patterns live in the consumer:
 
 * :class:`DeadLetterTopic`: publish a record the handler cannot process to
-  ``<topic>.DLT`` (Spring Kafka's ``DeadLetterPublishingRecoverer`` default
-  name) with the headers Spring writes: ``kafka_dlt-original-topic``,
+  ``<topic>.DLT`` (the default of Spring Kafka's ``DeadLetterPublishingRecoverer``
+  in its 2.x and 3.0 javadoc; its retry-topic feature and later releases use
+  ``-dlt``: pass ``suffix=`` to match yours) with the headers Spring writes: ``kafka_dlt-original-topic``,
   ``-original-partition``, ``-original-offset``, ``-exception-fqcn``,
   ``-exception-message``; then the consumer commits past it.
 * :class:`RetryTopics`: non-blocking retries with exponential backoff (Spring's
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 DLT_SUFFIX = ".DLT"
-"""Spring Kafka's default dead-letter topic suffix."""
+"""Spring Kafka's classic dead-letter topic suffix (``DeadLetterPublishingRecoverer``, 2.x / 3.0)."""
 
 
 def _header(message: Message, name: str) -> str | None:
