@@ -132,3 +132,21 @@ def test_uninstall_restores_the_cluster_hooks():
     assert cluster.handle_produce == original
     with pytest.raises(InvalidParameter, match="link"):
         KafkaFaults(cluster, None)  # type: ignore[arg-type]
+
+
+def test_same_seed_same_kafka_story():
+    """The faulty Kafka run is deterministic: the same seed gives the same trace, byte for byte."""
+    def run() -> list:
+        sim = Simulation(seed=5, trace=True)
+        cluster = Cluster(sim, brokers=1)
+        cluster.create_topic("t", 1, 1)
+        KafkaFaults(cluster, Link(sim, "net", to_broker=HopFaults(loss=0.3), to_client=HopFaults(loss=0.3)))
+        publisher = KafkaPublisher(Producer(cluster, {"linger.ms": 0, "request.timeout.ms": 500}), "t")
+        KafkaWorker(cluster, "t", "g", lambda m, b: None)
+        for i in range(10):
+            publisher.publish(i, b"x")
+        sim.run(until=30)
+        return [repr(r) for r in sim.trace.select()]
+
+    first = run()
+    assert first == run() and any("fault:net" in line for line in first)

@@ -257,3 +257,22 @@ def test_same_seed_same_trace():
         return list(sim.trace.select())
 
     assert run() == run()
+
+
+def test_faults_are_visible_in_the_trace():
+    """A lost publish, the crash of a worker and a restart each leave a trace record naming the fault."""
+    sim = Simulation(seed=0, trace=True)
+    broker = Broker(sim)
+    link = Link(sim, "net")
+    link.drop_next("to_broker", "message")
+    channel = connect_faulty(broker, link).channel()
+    channel.queue_declare("q", durable=True)
+    RabbitWorker(broker, "q", lambda m, b: None, name="w", crash=CrashSchedule("before_ack", deliveries=(1,)))
+    publisher = RabbitPublisher(channel, "", "q")
+    publisher.publish(1, b"x")
+    publisher.publish(2, b"x")
+    sim.run(until=5)
+    restart_rabbit(broker)
+    assert sim.trace.select(actor="fault:net.to_broker.drop-message", action="lost")
+    assert sim.trace.select(actor="w", action="crash")
+    assert sim.trace.select(actor="broker", action="restart")

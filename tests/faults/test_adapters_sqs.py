@@ -125,3 +125,21 @@ def test_lost_send_raises_request_lost_naming_the_fault():
     assert raw.service.ledger().total("sent") == 0
     with pytest.raises(InvalidParameter, match="on_error"):
         SQSWorker(raw, url, lambda m, b: None, on_error="explode")
+
+
+def test_same_seed_same_sqs_story():
+    """The faulty SQS run is deterministic: the same seed gives the same trace, byte for byte."""
+    def run() -> list:
+        sim = Simulation(seed=5, trace=True)
+        raw = SQS(sim).client()
+        url = raw.create_queue(QueueName="q")["QueueUrl"]
+        client = FaultySQSClient(raw, Link(sim, "net", to_broker=HopFaults(loss=0.3), to_client=HopFaults(loss=0.3)))
+        SQSWorker(client, url, lambda m, b: None)
+        producer = AtLeastOnceProducer(sim, SQSPublisher(client, url), timeout=0.5)
+        for i in range(10):
+            producer.send(i, "x")
+        sim.run(until=60)
+        return [repr(r) for r in sim.trace.select()]
+
+    first = run()
+    assert first == run() and any("fault:net" in line for line in first)
