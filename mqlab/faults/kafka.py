@@ -21,6 +21,9 @@ hook                link kind   what a loss does
                                 Kafka's position is on the consumer side)
 ==================  ==========  ================================================================
 
+Share consumers acquire records through their share group, not through
+``fetch``, so a lost fetch does not touch them (a hook the model could add).
+
 A duplicated produce request is appended twice unless the producer is
 idempotent (the model counts it in ``duplicates``); a duplicated response is
 ignored by the producer (the batch is already settled). Fetches are answered

@@ -20,7 +20,11 @@ A handler that raises is recorded and the delivery is ``basic_nack``-ed with
 with ``requeue=False`` (``on_error="reject"``: dead-lettered through the queue's
 ``x-dead-letter-exchange``, with an ``x-death`` header). When the broker closes
 the connection (``broker.restart()``, a channel error such as a double ack), the
-worker reconnects after ``reconnect_after`` seconds.
+worker reconnects after ``reconnect_after`` seconds (``close_reasons`` keeps why).
+
+``attempt`` in each :class:`~mqlab.faults.worker.DeliveryRecord` is
+``x-delivery-count`` + 1 on a quorum queue; a classic queue only says
+``redelivered``, so there attempt 2 means "at least the second".
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class RabbitWorker(ModelWorker):
         self._epoch = 0
         self._closing = False
         self.reconnects = 0
+        self.close_reasons: list[str] = []
+        """Why the broker closed this worker's channel or connection, each time (the AMQP reply text)."""
         self.connection: Connection
         self.channel: Channel
         self._connect()
@@ -113,10 +119,11 @@ class RabbitWorker(ModelWorker):
             auto_ack=self.auto_ack,
         )
 
-    def _closed_elsewhere(self, _source: Any, _reason: Any) -> None:
+    def _closed_elsewhere(self, _source: Any, reason: Any) -> None:
         """The broker closed the connection or channel (a restart, a channel error): reconnect later."""
         if self._closing or not self.up:
             return
+        self.close_reasons.append(str(reason))
         self._drop_in_hand("connection closed by the broker", f"{self.broker.name}.connection-closed")
         self.up = False
         if self.connection.is_open:

@@ -276,3 +276,24 @@ def test_faults_are_visible_in_the_trace():
     assert sim.trace.select(actor="fault:net.to_broker.drop-message", action="lost")
     assert sim.trace.select(actor="w", action="crash")
     assert sim.trace.select(actor="broker", action="restart")
+
+
+def test_a_duplicated_delivery_double_acks_and_rabbitmq_closes_the_channel():
+    """A delivery frame the link duplicates runs the handler twice; the second basic_ack names a delivery tag
+    already acked, so RabbitMQ closes the channel with 406 PRECONDITION_FAILED. The worker reconnects and no
+    message is lost (the cost is duplicated effects)."""
+    sim = Simulation(seed=0)
+    broker = Broker(sim)
+    channel = broker.connect().channel()
+    channel.queue_declare("q", durable=True)
+    link = Link(sim, "net", to_client=HopFaults(duplicate=1.0, kinds=("delivery",)))
+    audit = EffectAuditor(range(3))
+    worker = RabbitWorker(broker, "q", lambda m, b: audit.effect(m), link=link, reconnect_after=0.5)
+    publisher = RabbitPublisher(channel, "", "q")
+    for i in range(3):
+        publisher.publish(i, b"x")
+    sim.run(until=5)
+    report = audit.report()
+    assert report.lost == 0 and report.duplicated == 3
+    assert worker.reconnects >= 1 and "PRECONDITION_FAILED - unknown delivery tag" in worker.close_reasons[0]
+    assert broker.ledger().balances and broker.ledger().acked == 3
