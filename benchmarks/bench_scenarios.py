@@ -18,6 +18,7 @@ from harness import Row, best_seconds, rate
 from mqlab.scenarios import (
     cascade,
     fanout_bug,
+    guarantees_on_model,
     guarantees_sweep,
     incident_3am,
     lost_ack_walkthrough,
@@ -27,6 +28,7 @@ from mqlab.scenarios import (
 
 VARIANTS = ("unbounded", "bounded", "autoscaled", "credit")
 MODES = ("requeue", "dlq")
+MODELS = ("rabbitmq", "kafka", "sqs")
 
 
 def _peak_mib(fn) -> float:
@@ -71,6 +73,7 @@ def run(quick: bool = False) -> list[Row]:
         "fan-out bug (RabbitMQ model, 3 variants), defaults": lambda: fanout_bug(),
         "retry storm on RabbitMQ model, requeue + dlq": lambda: [retry_storm_on("rabbitmq", m) for m in MODES],
         "retry storm on SQS model, requeue + dlq": lambda: [retry_storm_on("sqs", m) for m in MODES],
+        "guarantees sweep on the 3 models, defaults": lambda: [guarantees_on_model(m) for m in MODELS],
     }
     for name, fn in notebook.items():
         rows.append(Row(name, "mqlab", best_seconds(fn, 1 if quick else 3) * 1000, "ms", higher_is_better=False,

@@ -27,22 +27,26 @@ Scenarios in this package:
   emails per signup; the fix (one work queue, competing consumers) sends one,
   and the event version gives each interested service its own queue (RabbitMQ model);
 * :func:`retry_storm_on`: the retry storm on the RabbitMQ and SQS models
-  (immediate requeue versus a quorum delivery limit with a DLX, or a redrive policy).
+  (immediate requeue versus a quorum delivery limit with a DLX, or a redrive policy);
+* :func:`guarantees_on_model` (and :func:`run_guarantee_on_model`): the lossy-network
+  sweep on the RabbitMQ, Kafka or SQS model.
 
 The first five run on the generic broker stand-in of :mod:`mqlab.faults.standin`;
-the last two on the broker models, through the adapters of :mod:`mqlab.faults`.
+the last three on the broker models, through the adapters of :mod:`mqlab.faults`.
 """
 
 from mqlab.patterns.twogenerals import Walkthrough, lost_ack_walkthrough
 from mqlab.scenarios.cascade import CascadeResult, CascadeRun, cascade
 from mqlab.scenarios.fanout_bug import FanoutBugResult, FanoutRun, fanout_bug
 from mqlab.scenarios.guarantees import STRATEGIES, GuaranteePoint, GuaranteesSweep, guarantees_sweep, run_guarantee
+from mqlab.scenarios.guarantees_models import MODEL_STRATEGIES, guarantees_on_model, run_guarantee_on_model
 from mqlab.scenarios.incident import VARIANTS, IncidentResult, incident_3am
 from mqlab.scenarios.retry_storm import MODES, RetryStormResult, retry_storm
 from mqlab.scenarios.retry_storm_models import MODELS, ModelRetryStormResult, retry_storm_on
 
 __all__ = [
     "MODELS",
+    "MODEL_STRATEGIES",
     "MODES",
     "STRATEGIES",
     "VARIANTS",
@@ -58,10 +62,12 @@ __all__ = [
     "Walkthrough",
     "cascade",
     "fanout_bug",
+    "guarantees_on_model",
     "guarantees_sweep",
     "incident_3am",
     "lost_ack_walkthrough",
     "retry_storm",
     "retry_storm_on",
     "run_guarantee",
+    "run_guarantee_on_model",
 ]
