@@ -165,6 +165,8 @@ class Consumer:
         self._chunk_owner: _Assigned | None = None
         self._events: deque[tuple[str, Any]] = deque()
         self._waiters: list[Event] = []
+        self._waking = False  # wake() re-entered from an on_assign callback: defer, don't nest
+        self._wake_again = False
         self._last_poll = self.sim.now
         self._poll_timer: Any = None
         self._commit_timer: Any = None
@@ -582,7 +584,27 @@ class Consumer:
                 watchers.append(self)
 
     def wake(self) -> None:
-        """Called when new records may be readable, or an assignment arrived."""
+        """Called when new records may be readable, or an assignment arrived.
+
+        Reading the next record may run the learner's ``on_assign`` callback, which
+        may call ``assign()`` or ``seek()`` and so wake the consumer again. A nested
+        wake would hand the waiting poll a record and leave the outer one with a
+        record and no waiter; instead it is deferred until the outer one is done.
+        """
+        if self._waking:
+            self._wake_again = True
+            return
+        self._waking = True
+        try:
+            while True:
+                self._wake_again = False
+                self._wake_once()
+                if not self._wake_again:
+                    break
+        finally:
+            self._waking = False
+
+    def _wake_once(self) -> None:
         if not self._waiters or self._closed:
             return
         self._last_poll = self.sim.now

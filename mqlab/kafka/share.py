@@ -114,6 +114,7 @@ class ShareGroup:
         self.members: list[ShareConsumer] = []
         self.partitions: dict[tuple[str, int], SharePartition] = {}
         self._locks = 0
+        self.consumers_created = 0  # numbers each ShareConsumer's name, as librdkafka numbers its handles
 
     def configure(self, *, record_lock_duration_ms: int | None = None, delivery_count_limit: int | None = None,
                   auto_offset_reset: str | None = None) -> None:
@@ -328,7 +329,8 @@ class ShareConsumer:
         self.sim = cluster.sim
         self.group = cluster.share_group(conf["group.id"])
         self.client_id: str = conf["client.id"]
-        self.name = f"{self.client_id}#share-{len(self.group.members) + 1}-{conf['group.id']}"
+        self.group.consumers_created += 1
+        self.name = f"{self.client_id}#share-{self.group.consumers_created}-{conf['group.id']}"
         self.explicit = conf["share.acknowledgement.mode"] == "explicit"
         self.max_records: int = conf["max.poll.records"]
         self.errors: list[tuple[float, str, BaseException]] = []
