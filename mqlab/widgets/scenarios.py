@@ -75,6 +75,8 @@ def cascade_dashboard(*, debounce: float = 0.08) -> ScenarioDashboard:
     return ScenarioDashboard(
         cascade,
         [
+            Param("slow_latency", 5.0, 0.05, 10.0, 0.05, label="inventory latency while slow", unit="s"),
+            Param("checkout_threads", 20, 1, 100, 1, label="checkout threads"),
             Param("timeout", 2.0, 0.25, 6.0, 0.25, label="checkout timeout", unit="s"),
             Param("retries", 1, 0, 4, 1, label="retries"),
             Param("backoff", False, label="exponential backoff with jitter"),

@@ -77,3 +77,13 @@ def test_lost_ack_idempotent_consumer_removes_the_duplicate_effect():
     assert "duplicated effects: 0" in board.figure.layout.title.text
     assert "lost in transit (✕)" in [t.name for t in board.figure.data]
     assert list(board.figure.layout.xaxis.ticktext) == ["producer", "broker", "consumer"]
+
+
+def test_cascade_dashboard_moves_the_dependency_latency_and_pool():
+    """The dashboard exposes inventory's slow latency and checkout's pool: a fast dependency stops the cascade."""
+    board = cascade_dashboard()
+    slow_errors = board.result.sync.client_errors
+    board.set(slow_latency=0.05)
+    assert board.result.sync.client_errors < slow_errors
+    board.set(slow_latency=5.0, checkout_threads=100)
+    assert board.result.sync.client_errors != slow_errors
