@@ -86,6 +86,7 @@ class FaultyConnection(Connection):
         self._resending = False
         self._aliases: dict[tuple[int, int], int] = {}
         self.resent = 0
+        self.resend_errors: list[AMQPError] = []
         self.lost: dict[str, int] = {"message": 0, "ack": 0, "nack": 0, "delivery": 0, "confirm": 0}
         """Frames the link lost, by kind (``confirm`` for publisher confirms)."""
 
@@ -123,7 +124,7 @@ class FaultyConnection(Connection):
         try:
             channel.basic_publish(exchange, routing_key, body, properties, mandatory)
         except AMQPError as error:  # a nack or return raised by a blocking confirm channel: recorded, not raised
-            self.broker._record_callback_error(f"resend on {channel.actor}", error)
+            self.resend_errors.append(error)
         finally:
             self._resending = False
         self.resent += 1

@@ -147,7 +147,7 @@ class RabbitWorker(ModelWorker):
             self._connect()
         except AMQPError as error:  # the queue is gone after a restart, say: stay down, keep the error
             self.up = False
-            self.broker._record_callback_error(f"worker {self.name!r} reconnect", error)
+            self.close_reasons.append(f"reconnect failed: {error}")
 
     # -- deliveries --------------------------------------------------------------------------------
     def _on_message(self, epoch: int, method: Any, properties: Any, body: bytes) -> None:

@@ -298,9 +298,12 @@ class ShareWorker:
         self.errors: list[HandlerError] = []
         self.handled = 0
         self.accepted = 0
+        self._stopped = False
         self.process = self.sim.process(self._run(), name=name)
 
     def stop(self) -> None:
+        """Close the share consumer (its acquired records are released) and end the process."""
+        self._stopped = True
         self.consumer.close()
 
     def _run(self) -> Generator[Event, Any, None]:
@@ -308,7 +311,7 @@ class ShareWorker:
         consumer = self.consumer
         while True:
             messages = yield consumer.poll_event(self.poll_timeout)
-            if consumer._closed:  # closed by stop(): the model has no public flag for it yet
+            if self._stopped:
                 return
             for message in messages or ():
                 message_id = message_id_from_key(message.key())
