@@ -297,3 +297,22 @@ def test_a_duplicated_delivery_double_acks_and_rabbitmq_closes_the_channel():
     assert report.lost == 0 and report.duplicated == 3
     assert worker.reconnects >= 1 and "PRECONDITION_FAILED - unknown delivery tag" in worker.close_reasons[0]
     assert broker.ledger().balances and broker.ledger().acked == 3
+
+
+def test_lost_deliveries_to_an_auto_ack_consumer_are_lost_messages():
+    """With auto_ack the broker forgets a message when it sends it: each delivery the link loses is a lost
+    effect, equal to the deliveries the fault ledger counts as lost, while the model counts all as auto_acked."""
+    sim = Simulation(seed=3)
+    broker = Broker(sim)
+    channel = broker.connect().channel()
+    channel.queue_declare("q")
+    link = Link(sim, "net", to_client=HopFaults(loss=0.25, kinds=("delivery",)))
+    audit = EffectAuditor(range(N))
+    worker = RabbitWorker(broker, "q", lambda m, b: audit.effect(m), link=link, auto_ack=True, service_time=0.001)
+    publisher = RabbitPublisher(channel, "", "q")
+    for i in range(N):
+        publisher.publish(i, b"x")
+    sim.run(until=10)
+    lost = worker.connection.lost["delivery"]
+    assert audit.report().lost == lost == link.ledger.counts().lost_by("net.to_client.loss") > 0
+    assert broker.ledger().auto_acked == N and broker.ledger().balances
