@@ -238,6 +238,13 @@ class KafkaDeadLetters:
             with contextlib.suppress(KafkaException):  # an optimisation for a later store: never fatal
                 self.consumer.commit(offsets=[TopicPartition(self.dlt, partition, upto)], asynchronous=False)
 
+    def release(self) -> int:
+        """Stop reading: close this store's consumer (what was not replayed stays in the log, uncommitted)."""
+        held = len(self._held)
+        self._held.clear()
+        self.consumer.close()
+        return held
+
     def __len__(self) -> int:
         return len(self.messages())
 

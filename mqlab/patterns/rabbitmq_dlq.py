@@ -246,6 +246,15 @@ class RabbitDeadLetters:
         self.removed += 1
         return held[1]
 
+    def release(self) -> int:
+        """Give back every held message unreplayed (close this store's connection: RabbitMQ requeues them)."""
+        held = len(self._held)
+        self._held.clear()
+        connection = self.channel.connection
+        if connection.is_open:
+            connection.close()
+        return held
+
     def __len__(self) -> int:
         return len(self.messages())
 

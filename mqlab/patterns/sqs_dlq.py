@@ -135,6 +135,14 @@ class SQSDeadLetters:
         self.removed += 1
         return held[1]
 
+    def release(self) -> int:
+        """Give back every held message unreplayed (visibility 0: visible in the DLQ again at once)."""
+        held = list(self._held.values())
+        self._held.clear()
+        for handle, _ in held:
+            self.client.change_message_visibility(QueueUrl=self.dlq_url, ReceiptHandle=handle, VisibilityTimeout=0)
+        return len(held)
+
     def __len__(self) -> int:
         return len(self.messages())
 

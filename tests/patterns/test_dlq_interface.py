@@ -85,3 +85,19 @@ def test_the_same_replay_calls_work_on_every_model(build):
     sim.run(until=sim.now + 30)
     assert audit.count(2) == audit.count(8) == 1 and audit.count(5) == 0
     assert [d.message_id for d in replayer.list()] == [5]
+
+
+@pytest.mark.parametrize("build", [_rabbitmq, _sqs], ids=["rabbitmq", "sqs"])
+def test_release_gives_held_dead_messages_back_to_the_dlq(build):
+    """Listing holds dead messages (unacked on RabbitMQ, invisible on SQS); release() gives them back, so a new
+    store sees the same messages."""
+    sim = Simulation(seed=0)
+    publisher, make_replayer = build(sim, PoisonPredicate.ids(*POISON).wrap(lambda m, b: None))
+    for i in range(10):
+        publisher.publish(i, "{}")
+    sim.run(until=30)
+    first = make_replayer()
+    assert len(first.list()) == 3
+    assert first.store.release() == 3
+    sim.run(until=sim.now + 1)
+    assert sorted(d.message_id for d in make_replayer().list()) == list(POISON)
