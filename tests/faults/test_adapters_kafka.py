@@ -150,3 +150,23 @@ def test_same_seed_same_kafka_story():
 
     first = run()
     assert first == run() and any("fault:net" in line for line in first)
+
+
+def test_a_partition_window_delays_produce_until_it_heals():
+    """A 2 s partition of the producer's link: requests sent in the window are lost (counted under
+    net.partition), the producer retries after request.timeout.ms, and every record arrives exactly once."""
+    sim = Simulation(seed=0)
+    cluster = Cluster(sim, brokers=1)
+    cluster.create_topic("t", 1, 1)
+    link = Link(sim, "net")
+    link.partition(0.0, 2.0)
+    KafkaFaults(cluster, link)
+    producer = Producer(cluster, {"linger.ms": 0, "request.timeout.ms": 1000, "enable.idempotence": True})
+    audit = EffectAuditor(range(5))
+    KafkaWorker(cluster, "t", "g", lambda m, b: audit.effect(m))
+    publisher = KafkaPublisher(producer, "t")
+    for i in range(5):
+        publisher.publish(i, b"x")
+    sim.run(until=30)
+    assert link.ledger.counts().lost_by("net.partition") >= 1
+    assert audit.report().is_exactly_once and cluster.ledger().balanced

@@ -143,3 +143,21 @@ def test_same_seed_same_sqs_story():
 
     first = run()
     assert first == run() and any("fault:net" in line for line in first)
+
+
+def test_a_partition_window_fails_calls_until_it_heals():
+    """During a partition every SQS call fails with RequestLost (counted under net.partition); an at-least-once
+    producer keeps retrying and gets every message through once the link heals."""
+    sim = Simulation(seed=0)
+    raw = SQS(sim, duplicate_probability=0.0).client()
+    url = raw.create_queue(QueueName="q")["QueueUrl"]
+    link = Link(sim, "net")
+    link.partition(0.0, 3.0)
+    audit = EffectAuditor(range(5))
+    SQSWorker(raw, url, lambda m, b: audit.effect(m))
+    producer = AtLeastOnceProducer(sim, SQSPublisher(FaultySQSClient(raw, link), url), timeout=0.5)
+    for i in range(5):
+        producer.send(i, "x")
+    sim.run(until=60)
+    assert link.ledger.counts().lost_by("net.partition") >= 5
+    assert audit.report().is_exactly_once
