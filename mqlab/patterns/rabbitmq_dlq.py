@@ -21,7 +21,11 @@ quorum-queues "poison message handling"):
   ``x-exception-message`` (what Spring AMQP's ``RepublishMessageRecoverer``
   does). RabbitMQ expires messages only at the head of a queue, so a message
   with a short jittered expiration waits behind a longer one in the same wait
-  queue: jitter here spreads retries by at most one level's delay.
+  queue: jitter here spreads retries by at most one level's delay. The
+  republish and the ack of the original are two steps: a consumer that dies
+  between them retries twice, and a republish lost on an unconfirmed, lossy
+  channel loses the message (give the recoverer a channel in confirm mode on a
+  reliable connection, as Spring's recoverer assumes).
 * :class:`RabbitDeadLetters`: the :class:`~mqlab.patterns.dlq.DeadLetterStore`
   of a dead-letter queue, for :class:`~mqlab.patterns.dlq.DLQReplayer`. It holds
   the dead messages unacknowledged on its own channel (``basic_get`` without
