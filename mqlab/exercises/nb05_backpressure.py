@@ -341,8 +341,8 @@ def check_autoscaler(autoscaler_settings: Callable[[], Any], *, seed: int = 5) -
         return failed(
             "max-too-low",
             f"{summary}: the objective of {LATENCY_OBJECTIVE:.0f} s was missed by "
-            f"{hour.p99 - LATENCY_OBJECTIVE:.0f} s. At most {most} consumers finish {most * CONSUMER_RATE:,}/s, less than the bursts' {peak:,}/s, so the "
-            f"backlog grew through every burst whatever the threshold",
+            f"{hour.p99 - LATENCY_OBJECTIVE:.0f} s. At most {most} consumers finish {most * CONSUMER_RATE:,}/s, "
+            f"less than the bursts' {peak:,}/s, so the backlog grew through every burst whatever the threshold",
             "Little's ruler: while arrivals exceed service, the backlog grows. What service rate does a burst need?",
             f"max_consumers must give at least {peak:,}/s ÷ {CONSUMER_RATE:,}/s = {-(-peak // CONSUMER_RATE)} "
             "consumers, plus some to drain what piled up while they started.",
