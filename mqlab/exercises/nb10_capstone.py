@@ -160,7 +160,7 @@ def check_region_bindings(bind_region: Callable[..., Any], *, seed: int = 10) ->
         for key in _KEYS:
             ch.basic_publish("rides", key, key.encode())
         got: list[str] = []
-        ch.basic_consume("monitor", lambda c, m, p, body: got.append(body.decode()), auto_ack=True)
+        ch.basic_consume("monitor", lambda c, m, p, body, got=got: got.append(body.decode()), auto_ack=True)
         sim.run(until=5)
         wanted = [k for k in _KEYS if k == f"geo.{region}" or k.startswith(f"geo.{region}.")]
         if not got:
@@ -455,7 +455,8 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
     check-then-set). The winner is told 'assigned' and drives for 60 to 240 s; the others get a retraction.
     An offer nobody takes expires: the dispatcher claims the ride for :data:`EXPIRED`. While handling the
     n-th request it receives, for each n in ``crash_on_request``, the dispatcher dies in the middle (its
-    connection closes; its timers are lost) and a new one starts 2 s later, re-offers the rides it finds redelivered and sweeps the store for overdue offers.
+    connection closes; its timers are lost) and a new one starts 2 s later, re-offers the rides it finds
+    redelivered and sweeps the store for overdue offers.
     ``competing=True`` is the naive design: every driver consumes the area's one queue, no offers.
     ``polyglot=True`` also appends every location update and ride event to the Kafka topic
     ``ride-events`` (group ``eta`` reads it live) and sends a receipt per finished trip to the SQS queue
