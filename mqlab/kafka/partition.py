@@ -105,15 +105,21 @@ class Partition:
         ``OUT_OF_ORDER_SEQUENCE_NUMBER`` (a gap: an earlier batch is missing),
         ``DUPLICATE_SEQUENCE_NUMBER`` (older than the five batches remembered),
         ``INVALID_PRODUCER_EPOCH`` (a fenced producer instance).
+
+        A producer id the partition has not seen, or a new epoch, must start at sequence 0
+        (Kafka's ``ProducerAppendInfo``: "Invalid sequence number for new epoch", an
+        ``OutOfOrderSequenceException``). Accepting a later batch first would record sequences
+        below it as written, and the lost first batch, retried, would be refused as a
+        duplicate although it was never appended. Kafka 1.0 to 2.4 answered the unknown
+        producer id case ``UNKNOWN_PRODUCER_ID``; the model answers ``OUT_OF_ORDER_SEQUENCE_NUMBER``
+        for both, which the idempotent producer retries in order.
         """
         state = self.producers.get(pid)
-        if state is None:
-            return None, -1
+        if state is None or epoch > state[0]:
+            return (None, -1) if base_seq == 0 else ("OUT_OF_ORDER_SEQUENCE_NUMBER", -1)
         last_epoch, expected, batches = state
         if epoch < last_epoch:
             return "INVALID_PRODUCER_EPOCH", -1
-        if epoch > last_epoch:
-            return None, -1
         if base_seq == expected:
             return None, -1
         for first, last, base in batches:

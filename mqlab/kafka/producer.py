@@ -21,7 +21,10 @@ carries on.
 
 Idempotence (``enable.idempotence=true``): the producer gets a producer id, numbers each
 partition's batches, and the leader drops a retried batch it already has (returning the
-original offsets), so a lost acknowledgement never writes a record twice. Without it, a
+original offsets), so a lost acknowledgement never writes a record twice; a retry older than
+the five batches the leader remembers is answered ``DUPLICATE_SEQUENCE_NUMBER``, which the
+producer reports as delivered without an offset, as the Java client and librdkafka do. The
+first batch of a producer id or epoch must carry sequence 0. Without it, a
 retry after a lost response writes the batch again (counted in ``ledger().duplicates``).
 
 Simplifications: one linger timer per producer rather than per partition; a batch is
@@ -402,6 +405,11 @@ class Producer:
             batch.timer = None
         if error is None:
             self._delivered(batch, None, base)
+        elif error == "DUPLICATE_SEQUENCE_NUMBER" and batch.pid >= 0:
+            # The leader has written this sequence before but no longer remembers the batch's offsets
+            # (it keeps the last five): the Java client's Sender completes the batch as a success without
+            # an offset, and so does librdkafka. Failing it would call a written record lost.
+            self._delivered(batch, None, OFFSET_INVALID)
         else:
             self._retry_or_fail(batch, error)
 
