@@ -28,6 +28,8 @@ from typing import Any
 
 from mqlab.exercises.core import Exercise, NotAttempted, Verdict, failed, passed
 from mqlab.exercises.registry import register
+from mqlab.faults import HopFaults, Link
+from mqlab.faults.rabbitmq import connect_faulty
 from mqlab.kafka import Cluster, Consumer, Producer, TopicPartition
 from mqlab.rabbitmq import BasicProperties, Broker
 from mqlab.sim import Simulation
@@ -401,11 +403,14 @@ class DispatchResult:
     late_answers: int = 0
     duplicates_answered: int = 0
     dispatcher_crashes: int = 0
+    phone_crashes: int = 0
+    phone_link: Any = None
     redelivered_requests: int = 0
     overlapping_drivers: list[str] = field(default_factory=list)
     offers_per_ride: dict[str, int] = field(default_factory=dict)
     drivers_seeing: dict[str, int] = field(default_factory=dict)  # ride -> drivers who saw the request/offer
     counts: dict[str, int] = field(default_factory=dict)  # per queue/topic: messages through it
+    sim: Any = None
     broker: Any = None
     cluster: Any = None
     sqs: Any = None
@@ -442,7 +447,8 @@ def _check_then_set(ch, method, body, store):
 def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to: int = 5, offer_ttl: float = 10.0,
                  handler: Callable[..., Any] | None = None, atomic: bool = True, competing: bool = False,
                  auto_ack: bool = False, crash_on_request: tuple[int, ...] = (),
-                 duplicate_accepts: float = 0.2, polyglot: bool = False, every: float = 6.0) -> DispatchResult:
+                 duplicate_accepts: float = 0.2, phone_crashes: float = 0.1, polyglot: bool = False, every: float = 6.0,
+                 start_at: float = 0.0) -> DispatchResult:
     """Run the whole dispatch story and return what happened.
 
     Riders request a ride every ``every`` seconds on average, published on the topic exchange ``rides`` with
@@ -450,7 +456,9 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
     ack unless ``auto_ack``) records the ride in the :class:`RideStore`, sends an offer to each of the
     ``offer_to`` nearest free drivers through the direct exchange ``offers`` (one queue per driver, routing key
     = driver id, ``expiration`` = ``offer_ttl``), and only then acks the request. Drivers answer after 0.5 to
-    4 s (60 % accept); a fraction ``duplicate_accepts`` of accepts is sent twice. Acceptances go to the queue
+    4 s (60 % accept). Acceptances cross a :class:`~mqlab.faults.Link` that duplicates a fraction
+    ``duplicate_accepts`` of them; a fraction ``phone_crashes`` of phones die right after accepting and send the
+    acceptance again 2 s later, when they restart. Acceptances go to the queue
     ``acceptances``, handled by ``handler`` (default :func:`handle_acceptance`; ``atomic=False`` swaps in a
     check-then-set). The winner is told 'assigned' and drives for 60 to 240 s; the others get a retraction.
     An offer nobody takes expires: the dispatcher claims the ride for :data:`EXPIRED`. While handling the
@@ -460,13 +468,14 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
     ``competing=True`` is the naive design: every driver consumes the area's one queue, no offers.
     ``polyglot=True`` also appends every location update and ride event to the Kafka topic
     ``ride-events`` (group ``eta`` reads it live) and sends a receipt per finished trip to the SQS queue
-    ``receipts`` (a worker long-polls it).
+    ``receipts`` (a worker long-polls it). Requests start at ``start_at`` seconds; before that, drivers
+    roam (a block at a time) and report where they are.
     """
     handler = handler or (handle_acceptance if atomic else _check_then_set)
     sim = Simulation(seed=seed)
-    broker = Broker(sim)
+    broker = Broker(sim, latency=0.001)  # 1 ms each way, inside one data centre
     store = RideStore(sim)
-    result = DispatchResult(rides=rides, broker=broker)
+    result = DispatchResult(rides=rides, sim=sim, broker=broker)
     rng = sim.substream("dispatch:world")
     decide = sim.substream("dispatch:drivers")
     admin = broker.connect(name="setup").channel()
@@ -507,8 +516,13 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
             producer.produce("ride-events", key=key, value=json.dumps(event))
             bump("kafka ride-events")
 
-    # Drivers: a queue each, a push consumer each; they report their position every 30 s.
+    # Drivers: a queue each, a push consumer each; they report their position every 30 s. Their acceptances
+    # cross a faulty link (mqlab.faults) that delivers some publishes twice, as a retrying phone would.
     driver_ch = broker.connect(name="driver-apps").channel()
+    phone_link = Link(sim, "driver-phones", to_broker=HopFaults(duplicate=duplicate_accepts, latency=0.001,
+                                                               kinds=("message",)))
+    result.phone_link = phone_link
+    accept_ch = connect_faulty(broker, phone_link, name="driver-accepts").channel()
 
     def answer_offer(driver: str, offer: dict[str, Any]) -> None:
         ride = offer["ride"]
@@ -516,11 +530,10 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
             return  # the app hides an offer past its deadline or retracted
         if decide.random() < 0.6:
             body = json.dumps({"ride": ride, "driver": driver})
-            driver_ch.basic_publish("", "acceptances", body)
-            bump("acceptances")
-            if decide.random() < duplicate_accepts:
-                sim.call_later(0.3, driver_ch.basic_publish, "", "acceptances", body)  # the app's retry
-                bump("acceptances")
+            accept_ch.basic_publish("", "acceptances", body)
+            if decide.random() < phone_crashes:  # the phone dies before the answer; restarted, it sends again
+                result.phone_crashes += 1
+                sim.call_later(2.0, accept_ch.basic_publish, "", "acceptances", body)
 
     def on_offer(driver: str) -> Callable[..., None]:
         def deliver(ch: Any, method: Any, properties: Any, body: bytes) -> None:
@@ -537,9 +550,15 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
         if not competing:
             driver_ch.basic_consume(f"offers.{driver}", on_offer(driver), auto_ack=True)
 
+    roam = sim.substream("dispatch:roam")
+
     def report_positions() -> Generator[Any, Any, None]:
         while True:
             for driver, (x, y) in positions.items():
+                if busy_until[driver] <= sim.now and offered[driver] is None:  # a free driver drifts a block
+                    dx, dy = roam.choice(((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0)))
+                    x, y = min(19, max(0, x + dx)), min(19, max(0, y + dy))
+                    positions[driver] = (x, y)
                 log_event(driver, {"type": "location", "driver": driver, "x": x, "y": y})
             yield sim.timeout(30.0)
 
@@ -548,7 +567,7 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
 
     # Riders.
     rider_ch = broker.connect(name="rider-app").channel()
-    t = 1.0
+    t = start_at + 1.0
     for r in range(rides):
         ride = f"ride-{r + 1}"
         spot = (rng.randrange(20), rng.randrange(20))
@@ -695,6 +714,7 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
             sim.process(drive(handle_request(ch, method, body, life), life))
 
         def on_accept(c: Any, method: Any, properties: Any, body: bytes) -> None:
+            bump("acceptances")
             sim.process(handle_accept(ch, method, body, life))
 
         ch.basic_consume("dispatch.nyc", on_request, auto_ack=auto_ack)
