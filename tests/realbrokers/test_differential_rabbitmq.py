@@ -28,7 +28,8 @@ import os
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mqlab.backends import RabbitMQBackend
@@ -205,6 +206,16 @@ def play(backend: RabbitMQBackend, scenario: dict[str, Any]) -> dict[str, Any]:
     return {"steps": observed, "queues": final}
 
 
+# -- disagreements found, awaiting a fix in mqlab.rabbitmq ------------------------------------------
+def known_simulator_bug(scenario: dict[str, Any]) -> str | None:
+    """The open simulator bug a scenario would run into (each has an xfail test below), or None."""
+    for _, arguments in scenario["queues"]:
+        if (arguments.get("x-message-ttl") == 0 and arguments.get("x-max-length") == 0
+                and arguments.get("x-overflow") == "drop-head"):
+            return "max-length 0 with TTL 0: dead-lettered as expired, RabbitMQ says maxlen"
+    return None
+
+
 # -- the tests -------------------------------------------------------------------------------------
 @REAL_RUN
 @given(scenario=scenarios())
@@ -212,7 +223,29 @@ def test_random_topologies_agree_with_real_rabbitmq(rabbitmq: Any, scenario: dic
     """Routing (direct, fanout, topic wildcards, headers, alternate exchanges), confirms and returns,
     acks, nacks, rejects and requeues, dead-letter chains with x-death, TTL 0 and max-length with every
     overflow mode give the same observable outcome on the simulator as on RabbitMQ."""
+    assume(known_simulator_bug(scenario) is None)
     expected = play(RabbitMQBackend("simulator"), scenario)
     with rabbitmq.vhost() as url:
         actual = play(RabbitMQBackend(url), scenario)
+    assert expected == actual
+
+
+def agree(rabbitmq: Any, scenario: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    with rabbitmq.vhost() as url:
+        return play(RabbitMQBackend("simulator"), scenario), play(RabbitMQBackend(url), scenario)
+
+
+@pytest.mark.xfail(strict=True, reason="simulator bug: max-length 0 + TTL 0 dead-letters as 'expired'")
+def test_max_length_zero_drops_before_ttl_expires(rabbitmq: Any) -> None:
+    """A queue with x-max-length 0 (drop-head) and x-message-ttl 0 dead-letters an arriving message with
+    reason maxlen: the length limit applies on enqueue, before the message can expire."""
+    scenario = {
+        "exchanges": [("x0", "direct", None)],
+        "queues": [("q0", {}), ("q1", {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "q0",
+                                       "x-message-ttl": 0, "x-max-length": 0, "x-overflow": "drop-head"})],
+        "bindings": [("q1", "x0", "a", None)],
+        "steps": [("publish", "x0", "a", None, False, None)],
+    }
+    expected, actual = agree(rabbitmq, scenario)
+    assert actual["queues"]["q0"][0][6]["x-first-death-reason"] == "maxlen"
     assert expected == actual
