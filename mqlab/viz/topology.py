@@ -216,12 +216,19 @@ def topology_figure(topology: Topology, *, height: int | None = None) -> go.Figu
             marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": colour},
             hoverinfo="skip",
         ))
-    labelled = [e for e in topology.edges if e.label and e.source != e.target]
-    if labelled:
+    # Parallel edges (one queue bound with several keys) share one label, "info, warning, error",
+    # instead of drawing their labels on top of each other.
+    labels: dict[tuple[str, str], list[str]] = {}
+    for e in topology.edges:
+        if e.label and e.source != e.target:
+            keys = labels.setdefault((e.source, e.target), [])
+            if e.label not in keys:
+                keys.append(e.label)
+    if labels:
         fig.add_trace(go.Scatter(
-            x=[(pos[e.source][0] + pos[e.target][0]) / 2 for e in labelled],
-            y=[(pos[e.source][1] + pos[e.target][1]) / 2 for e in labelled],
-            mode="text", text=[e.label for e in labelled], textposition="top center",
+            x=[(pos[source][0] + pos[target][0]) / 2 for source, target in labels],
+            y=[(pos[source][1] + pos[target][1]) / 2 for source, target in labels],
+            mode="text", text=[", ".join(keys) for keys in labels.values()], textposition="top center",
             textfont={"size": 11, "color": "#444444"}, showlegend=False, hoverinfo="skip", name="edge labels",
         ))
     for kind in dict.fromkeys(n.kind for n in topology.nodes):

@@ -106,3 +106,17 @@ def test_edge_to_unknown_node_is_refused():
 def test_topology_figure_is_deterministic():
     """The same topology gives byte-identical figure JSON (layout computed, never random)."""
     assert topology_figure(_rides()).to_json() == topology_figure(_rides()).to_json()
+
+
+def test_parallel_bindings_share_one_label():
+    """A queue bound to one exchange with several keys shows one label listing the keys, not overlapping labels."""
+    from mqlab.viz.topology import Edge, Node, Topology, topology_figure
+
+    topology = Topology(
+        nodes=(Node("x", "logs", "exchange"), Node("q", "everything", "queue")),
+        edges=(Edge("x", "q", "binding", "info"), Edge("x", "q", "binding", "warning"),
+               Edge("x", "q", "binding", "error")),
+    )
+    fig = topology_figure(topology)
+    labels = next(t for t in fig.data if t.name == "edge labels")
+    assert list(labels.text) == ["info, warning, error"]
