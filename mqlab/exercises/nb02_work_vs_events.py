@@ -483,6 +483,10 @@ DEPLOYMENT = (("thumbnailer", 3, "thumbnail-requested"), ("email", 2, "order-pla
 """(service, instances, topic): a work topic with one service, and an event topic with three."""
 
 
+def _instances(service: str) -> int:
+    return next(count for name, count, _ in DEPLOYMENT if name == service)
+
+
 @dataclass
 class _KafkaRun:
     jobs: list[str]
@@ -553,10 +557,11 @@ def check_group_ids(group_id_for: Callable[..., Any], *, seed: int = 2, jobs: in
     thumbnailer = run.handled["thumbnailer"]
     twice = [j for j in run.jobs if thumbnailer.get(j, 0) > 1]
     if twice:
-        groups = sorted({run.groups[("thumbnailer", i)] for i in (1, 2, 3)})
+        count = _instances("thumbnailer")
+        groups = sorted({run.groups[("thumbnailer", i)] for i in range(1, count + 1)})
         return failed(
             "group-per-instance",
-            f"{twice[0]} was resized {thumbnailer[twice[0]]} times: the 3 thumbnailer instances were in "
+            f"{twice[0]} was resized {thumbnailer[twice[0]]} times: the {count} thumbnailer instances were in "
             f"{_count(len(groups), 'group')} ({', '.join(groups)}), and every group reads every record "
             f"({_count(len(twice), 'job')} done more than once)",
             "in Kafka, each consumer group gets every record of the topic; inside one group, each record goes "
@@ -584,10 +589,11 @@ def check_group_ids(group_id_for: Callable[..., Any], *, seed: int = 2, jobs: in
             )
         twice = [o for o in run.orders if run.handled[service].get(o, 0) > 1]
         if twice:
-            groups = sorted({run.groups[(service, i)] for i in (1, 2)})
+            count = _instances(service)
+            groups = sorted({run.groups[(service, i)] for i in range(1, count + 1)})
             return failed(
                 "group-per-instance",
-                f"{service} handled {twice[0]} {run.handled[service][twice[0]]} times: its 2 instances were in "
+                f"{service} handled {twice[0]} {run.handled[service][twice[0]]} times: its {count} instances were in "
                 f"{_count(len(groups), 'group')} ({', '.join(groups)}), and each group gets every record",
                 "one service should react to an event once, however many instances it runs.",
                 "give all the instances of one service the same group.id (for example the service's name).",
@@ -600,7 +606,8 @@ def check_group_ids(group_id_for: Callable[..., Any], *, seed: int = 2, jobs: in
             "give the thumbnailer's instances one group.id of their own.",
         )
     return passed(
-        f"each of the {len(run.jobs)} thumbnail jobs was done once, by one of 3 thumbnailers, and each of the "
+        f"each of the {len(run.jobs)} thumbnail jobs was done once, by one of {_instances('thumbnailer')} "
+        f"thumbnailers, and each of the "
         f"{len(run.orders)} orders reached email, shipping and analytics once each: one group per service, "
         f"on either kind of topic"
     )
