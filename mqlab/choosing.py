@@ -416,9 +416,9 @@ class Recommendation:
         return "\n".join(lines)
 
 
-FIFO_GROUP_RATE = 300.0
-"""Messages per second one FIFO message group sustains without batching (one in flight per group; AWS quotes
-300 API calls a second per action for FIFO without high throughput mode)."""
+FIFO_RATE = 300.0
+"""Messages per second a FIFO queue supports without batching or high-throughput mode (AWS's FIFO quota: 300 API
+calls a second per action; batches of ten make it 3,000 messages)."""
 HIGH_RATE = 50_000.0
 """Above this sustained rate (messages per second) the log's partitioned design is the one built for it."""
 
@@ -463,8 +463,9 @@ def recommend(requirements: Requirements) -> Recommendation:
         reasons.append("order is needed: a FIFO queue keeps it per message group")
         if r.ordering == "total":
             trade.append("total order means one message group: one message in flight at a time")
-        elif r.messages_per_second > FIFO_GROUP_RATE:
-            trade.append("per-group order: each group handles one message at a time; spread load over many groups")
+        elif r.messages_per_second > FIFO_RATE:
+            trade.append(f"above {FIFO_RATE:g} msg/s a FIFO queue needs batching or high-throughput mode, and many "
+                         f"groups: each group has one message in flight at a time")
     else:
         reasons.append("no ordering, replay or routing requirement rules out the simplest queue")
     reasons.append("nothing to operate: three API calls, billed per request")
