@@ -405,6 +405,7 @@ class DispatchResult:
     dispatcher_crashes: int = 0
     phone_crashes: int = 0
     phone_link: Any = None
+    handler_errors: list[str] = field(default_factory=list)  # what the acceptance handler raised, per delivery
     redelivered_requests: int = 0
     overlapping_drivers: list[str] = field(default_factory=list)
     offers_per_ride: dict[str, int] = field(default_factory=dict)
@@ -677,7 +678,11 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
 
     def handle_accept(ch: Any, method: Any, body: bytes, life: dict[str, Any]) -> Generator[Any, Any, None]:
         accept = json.loads(body)
-        answer = yield from drive(handler(ch, method, body, store), life)
+        try:
+            answer = yield from drive(handler(ch, method, body, store), life)
+        except Exception as error:  # a handler that raises leaves its delivery unacked, as a crashed callback would
+            result.handler_errors.append(f"{accept['ride']} from {accept['driver']}: {_error_text(error)}")
+            return
         if not life["alive"]:
             return
         ride, driver = accept["ride"], accept["driver"]

@@ -228,3 +228,33 @@ def test_audit_stub_not_attempted():
 def test_audit_wrong_answers(learner, key):
     """Joining the live group, replaying everything and counting back offsets are each named."""
     assert misconception("10.audit-replay", learner) == key
+
+
+def test_dispatch_broker_ledger_balances():
+    """Every request, offer and acceptance of a run with crashes and duplicated publishes is accounted for."""
+    result = nb10.run_dispatch(seed=6, crash_on_request=(3, 12), duplicate_accepts=0.4)
+    ledger = result.broker.ledger()
+    assert ledger.balances, ledger.imbalances()
+    assert ledger.duplicated == result.phone_link.statistics().to_broker_duplicated > 0
+
+
+def test_dispatch_handler_that_raises_is_recorded_not_fatal():
+    """An acceptance handler that raises does not stop the run: the error is kept where the learner can read it."""
+    def broken(ch, method, body, store):
+        yield store.get(json.loads(body)["ride"])
+        raise KeyError("holder")
+
+    result = nb10.run_dispatch(seed=2, rides=10, handler=broken)
+    assert result.handler_errors and "KeyError" in result.handler_errors[0]
+    assert not result.assigned
+
+
+def raises(ch, method, body, store):
+    yield store.get("ride-1")
+    raise ValueError("no such ride")
+
+
+def test_claim_handler_that_raises_is_a_targeted_failure():
+    """A handler that raises is reported with the exception, not as a crash of the checker."""
+    verdict = get("10.claim").run_checker(raises)
+    assert verdict.misconception == "raised" and "ValueError" in verdict.message
