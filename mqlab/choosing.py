@@ -522,6 +522,6 @@ def decision_helper(requirements: Requirements = Requirements()) -> Any:
             self._draw(fig)
 
         def note(self) -> str:
-            return str(self.recommendation).replace("\n", "; ")
+            return "; ".join(line.strip() for line in str(self.recommendation).splitlines())
 
     return DecisionHelper()

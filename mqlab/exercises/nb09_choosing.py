@@ -105,6 +105,17 @@ _WHY = {
         "it asks for",
         "which AWS queue keeps order per group?",
     ),
+    ("invoice-pdfs", "SQS FIFO"): (
+        "fifo-without-need",
+        "invoice-pdfs needs no ordering: a FIFO queue costs more per request and lets each group have only one "
+        "message in flight, for nothing in return",
+        "which requirement would make a FIFO queue worth it, and does invoice-pdfs have it?",
+    ),
+    ("signup-emails", "SQS FIFO"): (
+        "fifo-without-need",
+        "signup-emails needs no ordering: a FIFO queue's order buys nothing here",
+        "without an ordering requirement, which SQS queue type is the simpler one?",
+    ),
     ("alert-routing", "SQS"): (
         "missed-routing",
         "alert-routing needs routing by key patterns such as alert.eu.*.critical; SQS queues have no exchanges or "
@@ -177,8 +188,8 @@ def check_simplest_tool(my_choices: Callable[[], Any]) -> Verdict:
 
 def break_even(cluster_monthly_dollars, body_bytes, price_per_million):
     """Messages per second at which SQS's bill equals a cluster's fixed monthly cost."""
-    # Each call is billed one request per started 64 KiB of its payload (at least one).
-    chunks = max(1, math.ceil(body_bytes / 65_536))
+    # Each call is billed one request per started 64 KiB of its payload (at least one): a ceiling division.
+    chunks = max(1, -(-body_bytes // 65_536))
     # A message costs a send and a receive (both carry the body) and a delete (carries none).
     requests_per_message = chunks + chunks + 1
     dollars_per_message = requests_per_message * price_per_million / 1_000_000

@@ -44,10 +44,12 @@ def test_simplest_tool_reference_passes_and_stub_is_not_attempted():
     ({"account_ledger": "SQS standard"}, "missed-ordering"),
     ({"alert_routing": "SQS FIFO"}, "missed-routing"),
     ({"invoice_pdfs": "SQS"}, "unknown-tool"),
+    ({"signup_emails": "SQS FIFO"}, "fifo-without-need"),
 ])
 def test_simplest_tool_wrong_choices_name_the_missed_requirement(changes, key):
     """SQS where 30 days of replay is needed misses replay; Kafka for 40 msgs/hour is oversized; a standard queue
-    for per-account order misses ordering; SQS for pattern routing misses routing; a misspelt tool is named."""
+    for per-account order misses ordering; SQS for pattern routing misses routing; a misspelt tool is named; FIFO
+    where nothing needs order is named too."""
     assert misconception("09.simplest-tool", choices_with(**changes)) == key
 
 
