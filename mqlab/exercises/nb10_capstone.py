@@ -404,6 +404,7 @@ class DispatchResult:
     duplicates_answered: int = 0
     dispatcher_crashes: int = 0
     phone_crashes: int = 0
+    crash_times: list[float] = field(default_factory=list)
     phone_link: Any = None
     handler_errors: list[str] = field(default_factory=list)  # what the acceptance handler raised, per delivery
     redelivered_requests: int = 0
@@ -732,6 +733,7 @@ def run_dispatch(*, seed: int = 10, drivers: int = 30, rides: int = 50, offer_to
 
     def crash_dispatcher() -> None:
         result.dispatcher_crashes += 1
+        result.crash_times.append(sim.now)
         dispatcher["life"]["alive"] = False  # what it was doing stops here, its timers with it
         dispatcher["connection"].close()  # the broker requeues what it had not acked
         sim.call_later(2.0, start_dispatcher)
