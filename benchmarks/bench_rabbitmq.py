@@ -4,7 +4,9 @@ One cycle is: ``basic_publish`` through a direct exchange, routing into a queue,
 delivery to a consumer callback in virtual time, and ``basic_ack``. The peers do the
 nearest thing they can: ``queue.Queue`` a ``put`` and a ``get``; kombu's ``memory://``
 transport a ``Producer.publish`` through a direct exchange, ``drain_events`` into a
-consumer callback and ``message.ack()``. All are measured in the same run, best of three.
+consumer callback and ``message.ack()``. All are measured in the same run, taking turns
+(``harness.interleaved_best``: best CPU time of each, so load from other work on the
+machine neither skews the ratios nor counts as the subject's time).
 
 Two shapes: the headline publishes in batches of 100 and lets the consumer catch up
 after each (a steady state; ``queue.Queue`` does 100 puts then 100 gets); the second
@@ -26,7 +28,7 @@ from __future__ import annotations
 import queue as stdlib_queue
 from collections.abc import Callable
 
-from harness import Row, best_seconds, rate
+from harness import Row, interleaved_best, rate
 
 from mqlab.rabbitmq import Broker
 from mqlab.sim import Simulation
@@ -115,19 +117,6 @@ def kombu_cycle(count: int) -> int:
     return done[0]
 
 
-def interleaved_best(subjects: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Best seconds of each subject over ``rounds`` rounds, the subjects taking turns in each round.
-
-    Taking turns spreads a load spike from other work on the machine over every subject
-    instead of one, so the ratios (what the goals are about) stay meaningful.
-    """
-    best = {name: float("inf") for name in subjects}
-    for _ in range(rounds):
-        for name, fn in subjects.items():
-            best[name] = min(best[name], best_seconds(fn, repeat=1))
-    return best
-
-
 def run(quick: bool = False) -> list[Row]:
     n = 20_000 if quick else 200_000
     n_kombu = 2_000 if quick else 20_000
@@ -142,7 +131,7 @@ def run(quick: bool = False) -> list[Row]:
         subjects["kombu"] = lambda: kombu_cycle(n_kombu)
     except ImportError:
         pass
-    best = interleaved_best(subjects, rounds)
+    best = interleaved_best(subjects, repeat=rounds)
     rows = [
         Row(BENCH, "mqlab direct", rate(n, best["mqlab"]), "msg/s", note=f"batches of {BATCH}"),
         Row(BENCH, "queue.Queue put/get", rate(n, best["queue.Queue"]), "msg/s",
@@ -156,12 +145,12 @@ def run(quick: bool = False) -> list[Row]:
         "mqlab": lambda: mqlab_cycle(n),
         "queue.Queue": lambda: stdlib_cycle(n),
         "prefetch": lambda: mqlab_cycle(n, "direct", prefetch=50),
-    }, max(2, rounds - 2))
+    }, repeat=max(2, rounds - 2))
     rows.append(Row(BACKLOG, "mqlab direct", rate(n, best["mqlab"]), "msg/s", note=f"backlog of {n:,}"))
     rows.append(Row(BACKLOG, "queue.Queue put/get", rate(n, best["queue.Queue"]), "msg/s", note=f"backlog of {n:,}"))
     rows.append(Row(BACKLOG, "mqlab direct, prefetch=50", rate(n, best["prefetch"]), "msg/s",
                     note=f"backlog of {n:,}"))
-    seconds = best_seconds(lambda: mqlab_cycle(n, "topic", batch=BATCH))
+    seconds = interleaved_best({"topic": lambda: mqlab_cycle(n, "topic", batch=BATCH)}, repeat=3)["topic"]
     rows.append(Row(BENCH + ", topic", "mqlab topic (2 bindings)", rate(n, seconds), "msg/s",
                     note=f"batches of {BATCH}"))
     return rows

@@ -58,6 +58,7 @@ class MessageState(Enum):
 
 S = MessageState
 FINAL_STATES = frozenset({S.DELETED, S.MOVED_TO_DLQ, S.MOVED_OUT, S.EXPIRED, S.PURGED, S.QUEUE_DELETED})
+_VISIBLE, _IN_FLIGHT, _DELAYED = S.VISIBLE, S.IN_FLIGHT, S.DELAYED  # the states that are not final
 
 
 class Message:
@@ -136,7 +137,8 @@ class Message:
     @property
     def is_final(self) -> bool:
         """True once the message has left its queue for good (deleted, expired, moved, purged)."""
-        return self.state in FINAL_STATES
+        state = self.state  # identity tests: no Enum hashing on the hot path
+        return state is not _VISIBLE and state is not _IN_FLIGHT and state is not _DELAYED
 
     @property
     def is_visible(self) -> bool:

@@ -405,7 +405,22 @@ class Queue:
         if sim.tracing:
             sim.log(self.actor, "sent", message_id=message.message_id, delay=delay,
                     **({"group_id": group_id} if group_id is not None else {}))
-        self._store(message, delay)
+        if delay or self.fifo:
+            self._store(message, delay)
+            return message
+        # _store, inlined for the common case: a standard queue, no delay (the message is VISIBLE already)
+        self.n_visible += 1
+        self._ready.append(message)
+        retention = self._retention
+        if retention and now < retention[-1].enqueued_at:
+            heapq.heappush(self._late_retention, (now, next(self._serial), message))
+        else:
+            retention.append(message)
+        expires = now + self.config.retention_period
+        if expires < self._timer_at:
+            self._arm_at(expires)
+        if self._waiters:
+            self._serve_waiters()
         return message
 
     def _store(self, message: Message, delay: float) -> None:
