@@ -31,7 +31,12 @@ Modules: :mod:`~mqlab.rabbitmq.routing` (the rules, pure functions),
 :mod:`~mqlab.rabbitmq.ledger`, :mod:`~mqlab.rabbitmq.statistics`.
 """
 
-from mqlab.rabbitmq.broker import DEFAULT_QUORUM_DELIVERY_LIMIT, PREDECLARED_EXCHANGES, Broker
+from mqlab.rabbitmq.broker import (
+    DEFAULT_CONSUMER_TIMEOUT,
+    DEFAULT_QUORUM_DELIVERY_LIMIT,
+    PREDECLARED_EXCHANGES,
+    Broker,
+)
 from mqlab.rabbitmq.channel import CallbackError, Channel
 from mqlab.rabbitmq.connection import Connection
 from mqlab.rabbitmq.errors import (
@@ -50,6 +55,7 @@ from mqlab.rabbitmq.errors import (
     ConnectionForced,
     ConnectionWrongStateError,
     DefaultExchangeOperation,
+    DeliveryAcknowledgementTimeout,
     DuplicateConsumerTag,
     ExchangeInUse,
     ExchangeNotFound,
@@ -81,6 +87,7 @@ from mqlab.rabbitmq.statistics import BrokerStatistics, QueueStatistics
 from mqlab.rabbitmq.stream import ConsumeStream
 
 __all__ = [
+    "DEFAULT_CONSUMER_TIMEOUT",
     "DEFAULT_QUORUM_DELIVERY_LIMIT",
     "PERSISTENT",
     "PREDECLARED_EXCHANGES",
@@ -108,6 +115,7 @@ __all__ = [
     "ConnectionWrongStateError",
     "ConsumeStream",
     "DefaultExchangeOperation",
+    "DeliveryAcknowledgementTimeout",
     "DuplicateConsumerTag",
     "ExchangeInUse",
     "ExchangeNotFound",

@@ -31,6 +31,20 @@ Settings that depend on the RabbitMQ version are constructor arguments, not folk
   deliveries are requeued), as when an exception escapes pika's ``BlockingConnection``.
 * ``latency`` (seconds, default 0): the one-way network delay of every connection
   (override per connection with ``connect(latency=...)``).
+* ``consumer_timeout`` (milliseconds, as ``consumer_timeout`` in rabbitmq.conf; ``None``, the
+  model's default, disables it; pass ``DEFAULT_CONSUMER_TIMEOUT`` = 1,800,000, RabbitMQ's own
+  default of 30 minutes, to have it): a channel whose oldest unacknowledged delivery (push or
+  ``basic_get``) is older than this is closed with 406 PRECONDITION_FAILED "delivery
+  acknowledgement on channel N timed out. Timeout value used: T ms. This timeout value can be
+  configured, see consumers doc guide to learn more" and all its unacked deliveries, from all
+  its consumers, are requeued (RabbitMQ 3.8.15 to 4.2; 4.3 cancels only the consumer of a
+  quorum queue instead, not modelled). Each channel checks once a minute of virtual time from
+  when it opened (``CONSUMER_TIMEOUT_CHECK_INTERVAL``), as RabbitMQ's channel tick does, so
+  the channel closes at the first check strictly after the deadline. A check is on the agenda
+  only while the channel holds unacked deliveries. Why off by default: a model run to idleness
+  (``sim.run()`` without ``until``) would otherwise jump 30 minutes ahead whenever a delivery
+  is left unacked (and, because the kernel keeps a cancelled entry's time, whenever one was
+  acked after a check was scheduled), changing what existing experiments show.
 
 Checked against a live RabbitMQ 3.10.8 (with ``quorum_delivery_limit=None``, its
 behaviour): the reply code and text of 35 error cases; requeue order in classic,
@@ -58,7 +72,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mqlab.rabbitmq.arguments import amqp_type_name, compared_arguments, parse_queue_arguments
-from mqlab.rabbitmq.channel import CallbackError, Channel
+from mqlab.rabbitmq.channel import CONSUMER_TIMEOUT_CHECK_INTERVAL, CallbackError, Channel
 from mqlab.rabbitmq.connection import Connection
 from mqlab.rabbitmq.consumer import Consumer
 from mqlab.rabbitmq.deadletter import dead_letter_properties, is_cycle
@@ -105,10 +119,14 @@ from mqlab.rabbitmq.routing import EXCHANGE_TYPES
 from mqlab.rabbitmq.statistics import BrokerStatistics, QueueStatistics
 from mqlab.sim import Simulation
 
-__all__ = ["DEFAULT_QUORUM_DELIVERY_LIMIT", "PREDECLARED_EXCHANGES", "Broker"]
+__all__ = ["CONSUMER_TIMEOUT_CHECK_INTERVAL", "DEFAULT_CONSUMER_TIMEOUT", "DEFAULT_QUORUM_DELIVERY_LIMIT",
+           "PREDECLARED_EXCHANGES", "Broker"]
 
 DEFAULT_QUORUM_DELIVERY_LIMIT = 20
 """RabbitMQ 4.0+ default ``delivery-limit`` of quorum queues (none before 4.0)."""
+
+DEFAULT_CONSUMER_TIMEOUT = 1_800_000
+"""RabbitMQ's default ``consumer_timeout`` (rabbitmq.conf, milliseconds): 30 minutes since 3.8.17."""
 
 PREDECLARED_EXCHANGES = (
     ("amq.direct", "direct"),
@@ -165,7 +183,8 @@ class Broker:
 
     def __init__(self, sim: Simulation, *, latency: float = 0.0,
                  quorum_delivery_limit: int | None = DEFAULT_QUORUM_DELIVERY_LIMIT,
-                 close_channel_on_callback_error: bool = False, name: str = "rabbit") -> None:
+                 close_channel_on_callback_error: bool = False, name: str = "rabbit",
+                 consumer_timeout: float | None = None) -> None:
         if not isinstance(sim, Simulation):
             raise TypeError(f"Broker needs a mqlab.sim.Simulation, got {sim!r}")
         if not latency >= 0 or latency == float("inf"):
@@ -174,9 +193,18 @@ class Broker:
             isinstance(quorum_delivery_limit, bool) or not isinstance(quorum_delivery_limit, int)
         ):
             raise TypeError(f"quorum_delivery_limit must be an int or None (no limit), got {quorum_delivery_limit!r}")
+        if consumer_timeout is not None and (
+            isinstance(consumer_timeout, bool) or not isinstance(consumer_timeout, (int, float))
+            or not 0 < consumer_timeout < float("inf")
+        ):
+            raise ValueError(
+                f"broker {name!r}: consumer_timeout is in milliseconds, a finite number > 0 (RabbitMQ's default is "
+                f"{DEFAULT_CONSUMER_TIMEOUT}, 30 minutes), or None to disable it; got {consumer_timeout!r}"
+            )
         self.sim = sim
         self.name = name
         self.latency = float(latency)
+        self.consumer_timeout = consumer_timeout
         self.quorum_delivery_limit = quorum_delivery_limit
         self.close_channel_on_callback_error = close_channel_on_callback_error
         self._names = sim.substream(f"rabbitmq:{name}:names")

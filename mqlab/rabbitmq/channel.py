@@ -61,6 +61,7 @@ from mqlab.rabbitmq.errors import (
     ChannelWrongStateError,
     ConnectionClosed,
     ConnectionClosedByBroker,
+    DeliveryAcknowledgementTimeout,
     DuplicateConsumerTag,
     InvalidFieldType,
     NackError,
@@ -81,6 +82,11 @@ if TYPE_CHECKING:
 __all__ = ["CallbackError", "Channel"]
 
 _on_delivery = Consumer.on_delivery  # a plain function: no bound method per delivery
+
+
+CONSUMER_TIMEOUT_CHECK_INTERVAL = 60.0
+"""Seconds between a channel's checks of its oldest unacknowledged delivery (RabbitMQ: "evaluated
+periodically, at one minute intervals"; values of ``consumer_timeout`` below a minute are not supported)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,8 @@ class Channel:
         self._drain_pending = False
         self._tag = 0
         self._unacked: dict[int, Entry] = {}
+        self._opened_at = connection.sim.now
+        self._timeout_check: Any = None  # the pending consumer_timeout check, if any
         self._consumers: dict[str, Consumer] = {}
         self._prefetch = 0
         self._global_prefetch = 0
@@ -576,6 +584,9 @@ class Channel:
             self._unacked[tag] = entry
             consumer.unacked += 1
             queue.unacked += 1
+            entry.delivered_at = self.sim.now
+            if self._timeout_check is None and self.broker.consumer_timeout is not None:
+                self._schedule_timeout_check(entry.delivered_at)
         sim = self.sim
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
@@ -604,11 +615,53 @@ class Channel:
             entry.consumer = None
             self._unacked[self._tag] = entry
             queue.unacked += 1
+            entry.delivered_at = self.sim.now
+            if self._timeout_check is None and self.broker.consumer_timeout is not None:
+                self._schedule_timeout_check(entry.delivered_at)
         if self.sim.tracing:
             self.sim.log(queue.actor, "redelivered" if entry.redelivered else "delivered",
                          msg=message_label(entry.message.id), consumer=None, delivery_tag=self._tag,
                          channel=self.actor, auto_ack=auto_ack)
         return self._tag
+
+    def _schedule_timeout_check(self, delivered_at: float) -> None:
+        """Put on the agenda the channel's first periodic check after ``delivered_at`` + consumer_timeout."""
+        deadline = delivered_at + self.broker.consumer_timeout / 1000.0
+        interval = CONSUMER_TIMEOUT_CHECK_INTERVAL
+        ticks = (deadline - self._opened_at) // interval + 1  # the first tick strictly after the deadline
+        when = max(self._opened_at + ticks * interval, self.sim.now)
+        self._timeout_check = self.sim.call_at(when, self._check_consumer_timeout, None)
+
+    def _stop_timeout_check(self) -> None:
+        self._timeout_check.cancel()
+        self._timeout_check = None
+
+    def _check_consumer_timeout(self, _: Any) -> None:
+        """Broker side (channel tick): close the channel if its oldest unacked delivery is too old.
+
+        RabbitMQ 3.8.15+ (rabbit_channel): when a delivery has waited longer than
+        ``consumer_timeout`` the channel is closed with 406 PRECONDITION_FAILED and every
+        outstanding delivery on it, from all consumers, is requeued.
+        """
+        self._timeout_check = None
+        timeout = self.broker.consumer_timeout
+        if not self._broker_open or not self._unacked or timeout is None:
+            return
+        oldest = next(iter(self._unacked.values()))
+        if self.sim.now - oldest.delivered_at > timeout / 1000.0:
+            shown = int(timeout) if timeout == int(timeout) else timeout
+            self._fail(DeliveryAcknowledgementTimeout(
+                PRECONDITION_FAILED,
+                f"PRECONDITION_FAILED - delivery acknowledgement on channel {self.channel_number} timed out. "
+                f"Timeout value used: {shown} ms. This timeout value can be configured, see consumers doc "
+                f"guide to learn more",
+                f"channel {self.channel_number} of connection {self.connection.name!r} held delivery of "
+                f"{message_label(oldest.message.id)} unacknowledged for {self.sim.now - oldest.delivered_at:g} s; "
+                f"ack sooner (lower the prefetch, or ack before long work and make the work idempotent) or raise "
+                f"Broker(consumer_timeout=...); its unacked deliveries were requeued",
+            ))
+        else:
+            self._schedule_timeout_check(oldest.delivered_at)
 
     def _collect(self, delivery_tag: int, multiple: bool) -> list[int] | None:
         unacked = self._unacked
@@ -641,6 +694,8 @@ class Channel:
                 self._collect(delivery_tag, False)  # raises the 406 through _fail
                 return
             queue = entry.queue
+            if not unacked and self._timeout_check is not None:
+                self._stop_timeout_check()
             if not queue.deleted:
                 if self.sim.tracing:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=delivery_tag,
@@ -660,6 +715,8 @@ class Channel:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=tag,
                                  channel=self.actor)
                 queue.settle_acked(entry.consumer)
+        if not unacked and self._timeout_check is not None:
+            self._stop_timeout_check()
         if self._global_prefetch:
             self._dispatch_all()
 
@@ -685,6 +742,8 @@ class Channel:
                     touched.append(queue)
             else:
                 queue.settle_rejected(entry, consumer)
+        if not unacked and self._timeout_check is not None:
+            self._stop_timeout_check()
         for queue in touched:
             queue.dispatch()
         if self._global_prefetch:
@@ -694,6 +753,8 @@ class Channel:
         """Broker side: requeue every unacked delivery, in delivery-tag order."""
         unacked = self._unacked
         self._unacked = {}
+        if self._timeout_check is not None:
+            self._stop_timeout_check()
         touched: list[Queue] = []
         for entry in unacked.values():
             queue, consumer = entry.queue, entry.consumer

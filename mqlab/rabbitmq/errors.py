@@ -189,6 +189,10 @@ class UnknownDeliveryTag(PreconditionFailed):
     """406: ack/nack/reject of a delivery tag the channel does not hold (unknown or already settled)."""
 
 
+class DeliveryAcknowledgementTimeout(PreconditionFailed):
+    """406: a delivery stayed unacknowledged longer than the broker's ``consumer_timeout``."""
+
+
 class QueueInUse(PreconditionFailed):
     """406: ``queue_delete(if_unused=True)`` or ``if_empty=True`` and the queue is not."""
 

@@ -71,10 +71,12 @@ class Entry:
     time, but with a push delivery only once it is above 0; None for classic queues,
     which never send it);
     ``expires_at`` is the virtual time the copy expires (None: never); ``consumer`` is
-    the consumer holding it unacked (None when ready, or taken by ``basic_get``).
+    the consumer holding it unacked (None when ready, or taken by ``basic_get``);
+    ``delivered_at`` is when it was last delivered (for the broker's ``consumer_timeout``).
     """
 
-    __slots__ = ("message", "queue", "seq", "redelivered", "delivery_count", "expires_at", "priority", "consumer")
+    __slots__ = ("message", "queue", "seq", "redelivered", "delivery_count", "expires_at", "priority", "consumer",
+                 "delivered_at")
 
     def __init__(self, message: Message, queue: Any, seq: int, expires_at: float | None, priority: int,
                  delivery_count: int | None = None) -> None:
@@ -86,6 +88,7 @@ class Entry:
         self.delivery_count = delivery_count
         self.expires_at = expires_at
         self.priority = priority
+        self.delivered_at = 0.0
 
     def __repr__(self) -> str:
         return f"<Entry {message_label(self.message.id)} seq={self.seq} redelivered={self.redelivered}>"
