@@ -11,7 +11,8 @@ overrides both and sends the frames that carry data across a
 model frame        link kind   what a loss does
 =================  ==========  ===========================================================
 ``basic_publish``  message     the publish never reaches the broker: the model's ledger
-                               counts it in ``lost_in_transit`` (via ``Connection.drop``)
+                               counts it in ``lost_in_transit`` and, under the link's fault
+                               name, in ``lost_in_transit_by`` (via ``Connection.drop``)
 ``basic_ack``      ack         the delivery stays unacked until the channel closes, then is
                                redelivered (``redelivered=True``)
 ``basic_nack`` /   nack        likewise
@@ -24,18 +25,20 @@ confirm            ack / nack  the publisher never learns; an at-least-once publ
 Close frames, returns and cancel notices cross with the link's latency and no
 faults (losing them would only model a heartbeat timeout, which ends the same way).
 
-A *duplicated* publish is a client resend (TCP itself never duplicates): the copy
-is published again on the same channel, counted by the model as a new publish,
-with a new confirm sequence number (:meth:`FaultyConnection.original_seq` maps it
-back). A duplicated ack or a duplicated delivery (whose handler then acks twice)
-acknowledges an unknown delivery tag, and RabbitMQ closes the channel with 406
-PRECONDITION_FAILED: the real consequence of a double ack.
+A *duplicated* publish frame reaches the broker twice (a faulty network or proxy:
+TCP itself never duplicates): the second copy goes through
+``Connection.duplicate``, so the broker routes it again (a second message in the
+queue) and confirms the same sequence number again, and the model's ledger counts
+it in ``duplicated``, not as a new publish. A duplicated ack or a duplicated
+delivery (whose handler then acks twice) acknowledges an unknown delivery tag, and
+RabbitMQ closes the channel with 406 PRECONDITION_FAILED: the real consequence of
+a double ack.
 
-Not modelled, for want of a hook in the model: RabbitMQ's ``consumer_timeout``
-(default 1,800,000 ms, 30 min), which closes a channel whose delivery stays
-unacknowledged too long ("PRECONDITION_FAILED - delivery acknowledgement on
-channel 1 timed out"), so a lost ack or delivery here waits for the channel to
-close for another reason (a crash, a restart, the end of the run).
+A lost ack or delivery leaves the delivery unacked until its channel closes: for
+another reason (a crash, a restart, the end of the run), or because the broker's
+``consumer_timeout`` (``Broker(sim, consumer_timeout=DEFAULT_CONSUMER_TIMEOUT)``,
+RabbitMQ's 30 minutes; off by default in the model) closes it with 406
+"delivery acknowledgement on channel N timed out".
 """
 
 from __future__ import annotations
@@ -86,7 +89,10 @@ class FaultyConnection(Connection):
         self._resending = False
         self._aliases: dict[tuple[int, int], int] = {}
         self.resent = 0
+        """Kept for compatibility: duplicated publishes are now duplicates (``duplicated``), never resends."""
         self.resend_errors: list[AMQPError] = []
+        self.duplicated: dict[str, int] = {"message": 0}
+        """Extra copies of frames the link delivered through ``Connection.duplicate``, by kind."""
         self.lost: dict[str, int] = {"message": 0, "ack": 0, "nack": 0, "delivery": 0, "confirm": 0}
         """Frames the link lost, by kind (``confirm`` for publisher confirms)."""
 
@@ -108,33 +114,22 @@ class FaultyConnection(Connection):
             fate = self.link.send(Direction.TO_BROKER, kind, args[0], handler, *args)
         if fate == "lost":
             self.lost[kind] += 1
-            self.drop(handler, *args)
+            self.drop(handler, *args, fault=self.link.last_fault)
 
     def _publish_arrives(self, handler: Callable[..., Any], args: tuple[Any, ...], copies: list[int]) -> None:
         copies[0] += 1
         if copies[0] == 1:
             handler(*args)
             return
-        channel: Channel = handler.__self__  # type: ignore[attr-defined]
-        if channel.is_closed:
-            return
-        exchange, routing_key, properties, body, mandatory, seq = args
-        new_seq = channel.publish_seq_no if seq else 0
-        self._resending = True
-        try:
-            channel.basic_publish(exchange, routing_key, body, properties, mandatory)
-        except AMQPError as error:  # a nack or return raised by a blocking confirm channel: recorded, not raised
-            self.resend_errors.append(error)
-        finally:
-            self._resending = False
-        self.resent += 1
-        if seq:
-            self._aliases[(channel.channel_number, new_seq)] = self._aliases.get(
-                (channel.channel_number, seq), seq
-            )
+        self.duplicated["message"] += 1
+        self.duplicate(handler, *args, fault=f"{self.link.name}.{Direction.TO_BROKER.value}.duplicate")
 
     def original_seq(self, channel_number: int, seq: int) -> int:
-        """The confirm sequence number of the publish that ``seq`` duplicated (``seq`` itself if none)."""
+        """The confirm sequence number of the publish that ``seq`` duplicated (``seq`` itself if none).
+
+        A duplicated publish now carries its original sequence number, so this is ``seq``; kept for
+        callers written when a duplicate was published again under a new number.
+        """
         return self._aliases.get((channel_number, seq), seq)
 
     # -- broker to client -------------------------------------------------------------------------

@@ -219,6 +219,8 @@ class Broker:
         self._published = 0
         self._in_transit = 0
         self._lost_in_transit = 0
+        self._lost_in_transit_by: dict[str, int] = {}
+        self._duplicated = 0
         self._publish_errors = 0
         self._unroutable = 0
         self._returned = 0
@@ -269,6 +271,12 @@ class Broker:
                 self._delete_queue(queue, "owner_closed")
         if self.sim.tracing:
             self.sim.log("broker", "connection_closed", connection=connection.name)
+
+    def _lose_in_transit(self, cause: str) -> None:
+        """A publish that left its client never reached routing, because of ``cause``."""
+        self._lost_in_transit += 1
+        by = self._lost_in_transit_by
+        by[cause] = by.get(cause, 0) + 1
 
     def _record_callback_error(self, where: str, error: Exception) -> None:
         self.errors.append(CallbackError(self.sim.now, where, None, repr(error), error))
@@ -866,6 +874,8 @@ class Broker:
             lost_on_restart=sum(q.lost_on_restart for q in every),
             dead_lettered=dict(sorted(dead.items())),
             dropped=dict(sorted(dropped.items())),
+            duplicated=self._duplicated,
+            lost_in_transit_by=dict(sorted(self._lost_in_transit_by.items())),
         )
 
     def topology(self, include_predeclared: bool = False) -> dict[str, list[dict[str, Any]]]:

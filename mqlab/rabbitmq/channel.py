@@ -373,7 +373,7 @@ class Channel:
     def _arrive_publish(self, exchange: str, routing_key: str, properties: BasicProperties | None, body: bytes,
                         mandatory: bool, seq: int) -> None:
         if not self._broker_open:
-            self.broker._lost_in_transit += 1
+            self.broker._lose_in_transit("channel_closed")
             if self.sim.tracing:
                 self.sim.log(self.actor, "lost", exchange=exchange, routing_key=routing_key,
                              policy="channel_closed")

@@ -15,7 +15,10 @@ a fault-injection layer wraps:
 
 Override them in a subclass (the connection then always goes through them; with no
 latency and no override, frames skip the call). A wrapper that drops a publish frame
-must call :meth:`Connection.drop` with it so the ledger counts it as lost in transit;
+must call :meth:`Connection.drop` with it (and the fault's name) so the ledger counts it
+as lost in transit, by fault; a wrapper that delivers a frame twice delivers the extra
+copy with :meth:`Connection.duplicate`, which the ledger counts as ``duplicated`` (a
+copy of a publish that already left the client, not a new publish);
 :meth:`Connection.frame_kind` says what a frame is.
 
 Synchronous methods (declare, bind, basic_get, basic_qos, basic_consume ...) take
@@ -39,7 +42,10 @@ from mqlab.rabbitmq.errors import (
 if TYPE_CHECKING:
     from mqlab.rabbitmq.broker import Broker
 
-__all__ = ["Connection"]
+__all__ = ["UNNAMED_FAULT", "Connection"]
+
+UNNAMED_FAULT = "unnamed_fault"
+"""The cause a publish dropped by :meth:`Connection.drop` is counted under when no fault is named."""
 
 _FRAME_KINDS: dict[Any, str] = {
     Channel._arrive_publish: "publish",
@@ -171,21 +177,44 @@ class Connection:
         """What a client-to-broker frame is: publish, ack, nack, close or other (for fault layers)."""
         return _FRAME_KINDS.get(getattr(handler, "__func__", None), "other")
 
-    def drop(self, handler: Callable[..., Any], *args: Any) -> None:
+    def drop(self, handler: Callable[..., Any], *args: Any, fault: str | None = None) -> None:
         """Account for a client-to-broker frame a fault layer chose not to deliver.
 
-        A dropped publish is counted as lost in transit; a dropped ack, nack or reject
-        leaves its delivery unacked (it is requeued when the channel closes).
+        A dropped publish is counted as lost in transit, and in the ledger's
+        ``lost_in_transit_by`` under ``fault`` (the fault's name; ``"unnamed_fault"`` when
+        none is given); a dropped ack, nack or reject leaves its delivery unacked (it is
+        requeued when the channel closes).
         """
         function = getattr(handler, "__func__", None)
         broker = self.broker
         if function is Channel._arrive_publish_delayed:
             broker._in_transit -= 1
-            broker._lost_in_transit += 1
+            broker._lose_in_transit(fault or UNNAMED_FAULT)
         elif function is Channel._arrive_publish:
-            broker._lost_in_transit += 1
+            broker._lose_in_transit(fault or UNNAMED_FAULT)
         if self.sim.tracing:
-            self.sim.log(f"connection:{self.name}", "frame_dropped", kind=self.frame_kind(handler))
+            self.sim.log(f"connection:{self.name}", "frame_dropped", kind=self.frame_kind(handler), fault=fault)
+
+    def duplicate(self, handler: Callable[..., Any], *args: Any, fault: str | None = None) -> None:
+        """Deliver an extra copy of a client-to-broker frame now: ``handler(*args)`` at the broker.
+
+        For fault layers that make the network deliver a frame twice. An extra copy of a
+        publish is routed like the first one (a second message in each queue; with
+        confirms, the broker confirms the same sequence number again) and counted in the
+        ledger's ``duplicated``, not in ``published``: the client sent one publish. TCP never
+        duplicates a frame, so this models a faulty network or proxy, not RabbitMQ.
+        An extra ack, nack or reject settles an unknown delivery tag: 406 PRECONDITION_FAILED.
+        """
+        function = getattr(handler, "__func__", None)
+        broker = self.broker
+        if function is Channel._arrive_publish_delayed:
+            broker._in_transit += 1  # the copy is on the network too; its arrival takes it off
+            broker._duplicated += 1
+        elif function is Channel._arrive_publish:
+            broker._duplicated += 1
+        if self.sim.tracing:
+            self.sim.log(f"connection:{self.name}", "frame_duplicated", kind=self.frame_kind(handler), fault=fault)
+        handler(*args)
 
     # -- closing ---------------------------------------------------------------------------------
     def close(self, reply_code: int = 200, reply_text: str = "Normal shutdown") -> None:

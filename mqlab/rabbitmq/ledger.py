@@ -1,8 +1,9 @@
 """The message ledger: where every published message is, and the two balances that must close.
 
-Publishes (each ``basic_publish`` that left a client)::
+Publishes (each ``basic_publish`` that left a client, plus each extra copy a faulty
+network delivered, ``duplicated``)::
 
-    published == in_transit + lost_in_transit + publish_errors + unroutable + returned + routed
+    published + duplicated == in_transit + lost_in_transit + publish_errors + unroutable + returned + routed
 
 Copies: every copy routing made (from a publish or a dead-lettering) reached its
 queue, and every copy a queue was offered is somewhere::
@@ -16,7 +17,10 @@ by the queues, so the first equation checks the hand-over between them.)
 
 ``in_transit`` are publishes still on the network (latency); ``lost_in_transit``
 publishes that arrived at a closed channel or connection (after a channel error or a
-broker restart); ``publish_errors`` publishes the broker refused with a channel error
+broker restart) or that a fault layer dropped; ``lost_in_transit_by`` splits them by cause
+(``channel_closed``, or the name of the fault that dropped them), and always sums to
+``lost_in_transit``; ``duplicated`` counts extra copies of publish frames a fault layer
+delivered (``Connection.duplicate``); ``publish_errors`` publishes the broker refused with a channel error
 (no such exchange, an internal exchange, a bad ``expiration``). ``unacked`` includes
 deliveries still travelling to their consumer.
 ``auto_acked`` copies were forgotten by the broker the moment it sent them: if the
@@ -59,6 +63,8 @@ class Ledger:
     lost_on_restart: int
     dead_lettered: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    duplicated: int = 0
+    lost_in_transit_by: dict[str, int] = field(default_factory=dict)
 
     @property
     def copies_in(self) -> int:
@@ -80,11 +86,15 @@ class Ledger:
     def imbalances(self) -> list[str]:
         """Each equation that does not hold, in words (empty when the ledger balances)."""
         problems = []
-        if self.published != self.publishes_accounted:
+        if self.published + self.duplicated != self.publishes_accounted:
             problems.append(
-                f"publishes: published={self.published} but in_transit + lost_in_transit + publish_errors + "
-                f"unroutable + "
-                f"returned + routed = {self.publishes_accounted}"
+                f"publishes: published + duplicated = {self.published + self.duplicated} but in_transit + "
+                f"lost_in_transit + publish_errors + unroutable + returned + routed = {self.publishes_accounted}"
+            )
+        if self.lost_in_transit_by and sum(self.lost_in_transit_by.values()) != self.lost_in_transit:
+            problems.append(
+                f"lost in transit: lost_in_transit={self.lost_in_transit} but its causes add up to "
+                f"{sum(self.lost_in_transit_by.values())}"
             )
         if self.copies_in != self.offered:
             problems.append(

@@ -43,6 +43,7 @@ def test_at_most_once_over_a_lossy_link_loses_and_never_duplicates():
     report, model, connection, faults = _guarantee("at_most_once", seed=1)
     assert report.lost > 0 and report.duplicated == 0
     assert report.lost == model.lost_in_transit == connection.lost["message"]
+    assert model.lost_in_transit_by == {"net.to_broker.loss": model.lost_in_transit}
     assert faults.lost_by("net.to_broker.loss") == connection.lost["message"] + connection.lost["ack"]
     assert model.balances
 
@@ -81,9 +82,9 @@ def test_at_least_once_duplicates_when_confirms_are_lost():
     assert producer.statistics().timeouts >= report.extra_effects
 
 
-def test_a_duplicated_publish_is_a_counted_resend():
-    """A publish frame the link duplicates is published again (the model counts two publishes) and the
-    ledger still balances."""
+def test_a_duplicated_publish_is_a_counted_duplicate():
+    """A publish frame the link duplicates reaches the broker twice: one publish, one duplicate in the model's
+    ledger (not a resend), two messages queued, the same sequence number confirmed twice; it balances."""
     sim = Simulation(seed=2)
     broker = Broker(sim)
     link = Link(sim, "net", to_broker=HopFaults(duplicate=1.0, kinds=("message",)))
@@ -95,8 +96,9 @@ def test_a_duplicated_publish_is_a_counted_resend():
     publisher.publish(1, b"x", lambda m, ok: confirmed.append((m, ok)))
     sim.run()
     ledger = broker.ledger()
-    assert ledger.published == 2 and ledger.ready == 2 and ledger.balances
-    assert connection.resent == 1
+    assert ledger.published == 1 and ledger.duplicated == 1 and ledger.ready == 2 and ledger.balances
+    assert connection.resent == 0 and connection.duplicated["message"] == 1
+    assert channel.confirms == [(1, True), (1, True)]
     assert confirmed == [(1, True)] and publisher.unknown_confirms == 1
 
 
@@ -227,6 +229,7 @@ def test_partition_loses_publishes_in_the_window_only():
         sim.call_at(i * 0.1, publisher.publish, i, b"x")
     sim.run()
     assert broker.ledger().lost_in_transit == 10 == link.ledger.counts().lost_by("net.partition")
+    assert broker.ledger().lost_in_transit_by == {"net.partition": 10}
 
 
 def test_bad_parameters_are_refused():
