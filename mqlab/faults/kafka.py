@@ -97,11 +97,8 @@ class KafkaFaults:
         fate = self.link.send(Direction.TO_BROKER, "message", frame_id, self._produce, request)
         if fate == "lost":
             self.lost["message"] += 1
-            if request.acks == 0:
-                # the producer already called these records delivered: they are gone, by this fault
-                lost = self.cluster.counters.acknowledged_lost
-                fault = self.link.last_fault or f"{self.link.name}.to_broker.loss"
-                lost[fault] = lost.get(fault, 0) + len(request.keys)
+            # with acks=0 the producer already called these records delivered: the cluster counts them lost
+            self.cluster.drop_request(request, self.link.last_fault or f"{self.link.name}.to_broker.loss")
 
     def respond(self, request: Any, error: str | None, base_offset: int) -> None:
         if request.acks == 0:

@@ -54,7 +54,7 @@ from mqlab.kafka.message import (
 )
 from mqlab.kafka.murmur2 import default_partition, murmur2
 from mqlab.kafka.producer import Producer
-from mqlab.kafka.share import AcknowledgeType, ShareConsumer
+from mqlab.kafka.share import AcknowledgeType, ArchivedRecord, ShareConsumer
 
 __all__ = [
     "OFFSET_BEGINNING",
@@ -66,6 +66,7 @@ __all__ = [
     "TIMESTAMP_NOT_AVAILABLE",
     "AcknowledgeType",
     "AdminClient",
+    "ArchivedRecord",
     "Cluster",
     "Consumer",
     "KafkaError",

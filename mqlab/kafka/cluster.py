@@ -23,7 +23,9 @@ ledger) it applies what the periodic cleaner would have done at its last schedul
 
 Hooks for fault injection: :meth:`handle_produce` (a produce request arriving at the
 leader), :meth:`respond` (its response leaving), :meth:`fetch` (a consumer read),
-:meth:`kill_broker` / :meth:`restart_broker`. A wrapper may intercept any of them.
+:meth:`kill_broker` / :meth:`restart_broker`. A wrapper may intercept any of them; a wrapper
+that loses a produce request calls :meth:`drop_request` with the fault's name, so the ledger
+counts the records an ``acks=0`` producer already called delivered.
 
 Simplifications: replica placement is round-robin (partition ``p``'s replicas are brokers
 ``p, p+1, ...`` modulo the broker count, not Kafka's random start); consumers read at the
@@ -342,6 +344,27 @@ class Cluster:
         if not partition.fetch_pending and state.lagging_followers(self.alive):
             partition.fetch_pending = True
             self.sim.call_later(self.replication_delay, self._replicate, (partition, base + count))
+
+    def drop_request(self, request: Any, fault: str) -> int:
+        """A fault layer lost ``request`` on its way to the leader; returns the records this loses for good.
+
+        With ``acks=0`` the producer reported the records delivered when it sent them and will
+        never retry: they are counted in the ledger's ``acknowledged_lost`` under ``fault``.
+        With ``acks=1`` or ``all`` nothing is lost yet: the producer retries after
+        ``request.timeout.ms`` (and reports a failure if ``message.timeout.ms`` runs out).
+        """
+        if not isinstance(fault, str) or not fault:
+            raise ValueError(f"cluster {self.name!r}: drop_request needs the fault's name (a non-empty str), "
+                             f"got {fault!r}")
+        lost = len(request.keys) if request.acks == 0 else 0
+        if lost:
+            counters = self.counters.acknowledged_lost
+            counters[fault] = counters.get(fault, 0) + lost
+        if self.sim.tracing:
+            partition = request.partition
+            self.sim.log(self.name, "request_lost", topic=partition.topic.name, partition=partition.index,
+                         count=len(request.keys), acks=request.acks, fault=fault, acknowledged_lost=lost)
+        return lost
 
     def _after_append(self, request: Any, partition: Partition, base: int, acks: int) -> None:
         if acks == -1:

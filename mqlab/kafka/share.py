@@ -28,6 +28,13 @@ the next poll or commit; with ``explicit`` each must be acknowledged before poll
 Partitions are given to members by KIP-932's simple assignor: round-robin, and shared when
 there are more members than partitions.
 
+Every record the group archives is also written to its **archive log**
+(:meth:`ShareGroup.archive_log`, a simulator extra for seeing which records a group gave up
+on): when, which record, its delivery count, and why (``delivery_count_limit`` when a
+release or an expired lock found it at ``group.share.delivery.count.limit``, ``rejected``
+for a ``REJECT``, ``missing`` for a record no longer in the log). Kafka itself keeps no such
+log: an archived record is simply never delivered again (KIP-932).
+
 Simplifications: the assignment follows membership at once (no share-group heartbeats or
 epochs); the in-flight window is not bounded by ``group.share.partition.max.record.locks``;
 isolation is read_uncommitted.
@@ -35,6 +42,7 @@ isolation is read_uncommitted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +56,29 @@ if TYPE_CHECKING:
     from mqlab.kafka.partition import Partition
     from mqlab.sim import Event
 
-__all__ = ["AcknowledgeType", "RecordState", "ShareConsumer", "ShareGroup"]
+__all__ = ["AcknowledgeType", "ArchivedRecord", "RecordState", "ShareConsumer", "ShareGroup"]
+
+ARCHIVE_REASONS = ("delivery_count_limit", "rejected", "missing")
+"""Why a share group archived a record (see :class:`ArchivedRecord`)."""
+
+
+@dataclass(frozen=True)
+class ArchivedRecord:
+    """One record a share group archived: it will never be delivered to this group again.
+
+    ``reason`` is one of :data:`ARCHIVE_REASONS`; ``cause`` says what ended the last delivery
+    (``lock_expired``, ``released``, ``member_left`` for the delivery-count limit; ``reject``;
+    ``missing``); ``consumer`` is the member that held it last (None if none).
+    """
+
+    time: float
+    topic: str
+    partition: int
+    offset: int
+    delivery_count: int
+    reason: str
+    cause: str
+    consumer: str | None
 
 
 class AcknowledgeType(IntEnum):
@@ -114,6 +144,7 @@ class ShareGroup:
         self.members: list[ShareConsumer] = []
         self.partitions: dict[tuple[str, int], SharePartition] = {}
         self._locks = 0
+        self._archived: list[ArchivedRecord] = []
         self.consumers_created = 0  # numbers each ShareConsumer's name, as librdkafka numbers its handles
 
     def configure(self, *, record_lock_duration_ms: int | None = None, delivery_count_limit: int | None = None,
@@ -212,6 +243,7 @@ class ShareGroup:
             found = partition.log.record_at(offset)
             if found is None or found[0] != offset:
                 record.state = _ARCHIVED
+                self._archive(partition, offset, record.deliveries, "missing", "missing", consumer)
                 continue
             _, key, value, headers, ts = found
             out.append(make_message(partition.topic.name, partition.index, offset, key, value, headers, 1, ts,
@@ -234,11 +266,29 @@ class ShareGroup:
         if released:
             self._wake(share.partition)
 
+    def _archive(self, partition: Partition, offset: int, deliveries: int, reason: str, cause: str,
+                 consumer: Any) -> None:
+        self._archived.append(ArchivedRecord(self.sim.now, partition.topic.name, partition.index, offset, deliveries,
+                                             reason, cause, consumer.name if consumer is not None else None))
+
+    def archive_log(self, topic: str | None = None, partition: int | None = None,
+                    reason: str | None = None) -> list[ArchivedRecord]:
+        """The records this group archived, oldest first, optionally only those of ``topic``,
+        ``partition`` or ``reason`` (one of ``delivery_count_limit``, ``rejected``, ``missing``)."""
+        if reason is not None and reason not in ARCHIVE_REASONS:
+            raise ValueError(f"share group {self.group_id!r}: archive reason {reason!r} is not one of "
+                             f"{', '.join(ARCHIVE_REASONS)}")
+        return [a for a in self._archived
+                if (topic is None or a.topic == topic) and (partition is None or a.partition == partition)
+                and (reason is None or a.reason == reason)]
+
     def _release(self, share: SharePartition, offset: int, record: _InFlight, why: str) -> None:
+        owner = record.owner
         record.owner = None
         if record.deliveries >= self.delivery_count_limit:
             record.state = _ARCHIVED
             self.cluster.counters.share_archived += 1
+            self._archive(share.partition, offset, record.deliveries, "delivery_count_limit", why, owner)
             action = "share_archive"
         else:
             record.state = _AVAILABLE
@@ -275,6 +325,7 @@ class ShareGroup:
                 record.state = _ARCHIVED
                 record.owner = None
                 self.cluster.counters.share_archived += 1
+                self._archive(share.partition, offset, record.deliveries, "rejected", "reject", consumer)
                 if self.sim.tracing:
                     self.sim.log(self.group_id, "share_reject", topic=key[0], partition=key[1], offset=offset)
             else:
@@ -510,6 +561,11 @@ class ShareConsumer:
         if self in self.group.members:
             self.group.members.remove(self)
         self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` (or the simulator's :meth:`crash`) has run: the consumer left its group."""
+        return self._closed
 
     def _check_open(self) -> None:
         if self._closed:
