@@ -20,6 +20,7 @@ levels), no durability faults of the database itself.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -183,6 +184,11 @@ class Outbox:
                     break
         return out
 
+    def is_published(self, message_id: Any) -> bool:
+        """True once the row of ``message_id`` is marked published (False for an unknown id)."""
+        row = self.db._tables.get(self.table_name, {}).get(message_id)
+        return row is not None and row["published"]
+
     def pending(self) -> int:
         """How many rows still wait to be published."""
         return sum(1 for row in self.db._tables.get(self.table_name, {}).values() if not row["published"])
@@ -206,14 +212,21 @@ class OutboxStatistics:
 class OutboxRelay:
     """Polls the outbox every ``poll_interval`` s and publishes unpublished rows, oldest first.
 
-    A row is marked published only when the broker's confirm arrives; a row
-    without a confirm after ``confirm_timeout`` is published again. With
-    ``crash_probability`` the relay dies right after publishing a row, before
-    marking it (fault ``"relay-crash-after-publish"``) and restarts after
-    ``restart_after`` seconds, forgetting what it had in flight: every row of
-    the batch it was publishing goes out again. ``batch_size`` bounds that
-    rework, and a relay that crashes more often than it can finish a batch
-    makes no progress at all.
+    Each poll reads up to ``batch_size`` unpublished rows and publishes them in order,
+    keeping at most ``max_in_flight`` of them unconfirmed: the window of outstanding
+    publisher confirms (RabbitMQ's confirms guide: publishing one by one and waiting for
+    each confirm is slow, a bounded window of outstanding confirms keeps the rework after
+    a failure small). Each row is marked published as its broker confirm arrives, in its
+    own transaction (a confirm callback that updates the row), so progress is made row by
+    row. A row without a confirm after ``confirm_timeout`` frees its slot at the next poll
+    and is published again by a later batch. With ``crash_probability`` the relay dies
+    right after publishing a row, before marking it (fault ``"relay-crash-after-publish"``)
+    and restarts after ``restart_after`` seconds, forgetting what it had in flight: only
+    the rows whose confirms had not arrived (at most ``max_in_flight``) go out again; rows
+    already confirmed stay published. The default window of 2 keeps both costs low: a
+    crash repeats at most two rows, and a lost confirm stalls only one of two slots
+    until its timeout (a window of 1 waits out every lost frame; a window as large as
+    the batch loses the whole batch's confirms at each crash).
     """
 
     def __init__(
@@ -229,12 +242,14 @@ class OutboxRelay:
         restart_after: float = 0.5,
         ledger: FaultLedger | None = None,
         name: str = "relay",
+        max_in_flight: int = 2,
     ) -> None:
         self.sim = sim
         self.outbox = outbox
         self.connection = connection
         self.poll_interval = check_duration("poll_interval", poll_interval, allow_zero=False)
         self.batch_size = check_count("batch_size", batch_size, minimum=1)
+        self.max_in_flight = check_count("max_in_flight", max_in_flight, minimum=1)
         self.confirm_timeout = check_duration("confirm_timeout", confirm_timeout, allow_zero=False)
         self.crash_probability = check_probability("crash_probability", crash_probability)
         self.restart_after = check_duration("restart_after", restart_after)
@@ -242,6 +257,7 @@ class OutboxRelay:
         self.name = name
         self._rng = sim.substream(f"relay:{name}")
         self._in_flight: dict[Any, float] = {}
+        self._batch: deque[tuple[Any, Any]] = deque()
         self._ever_published: dict[Any, None] = {}
         self.up = True
         self.published = self.confirmed = self.republished = self.crashes = 0
@@ -258,14 +274,23 @@ class OutboxRelay:
             return
         if self.up:
             now = self.sim.now
-            for message_id, body in self.outbox.unpublished(self.batch_size):
-                sent = self._in_flight.get(message_id)
-                if sent is not None and now - sent < self.confirm_timeout:
-                    continue
-                self._publish(message_id, body)
-                if not self.up:
-                    break
+            overdue = [m for m, sent in self._in_flight.items() if now - sent >= self.confirm_timeout]
+            for message_id in overdue:  # no confirm in time: free the slot; a later batch publishes it again
+                del self._in_flight[message_id]
+            if not self._batch:
+                self._batch.extend(row for row in self.outbox.unpublished(self.batch_size)
+                                   if row[0] not in self._in_flight)
+            self._fill()
         self.sim.call_later(self.poll_interval, self._poll)
+
+    def _fill(self) -> None:
+        """Publish the batch's next rows while fewer than ``max_in_flight`` await their confirm."""
+        batch = self._batch
+        while self.up and batch and len(self._in_flight) < self.max_in_flight and not self._stopped:
+            message_id, body = batch.popleft()
+            if message_id in self._in_flight or self.outbox.is_published(message_id):
+                continue
+            self._publish(message_id, body)
 
     def _publish(self, message_id: Any, body: Any) -> None:
         self.published += 1
@@ -281,16 +306,19 @@ class OutboxRelay:
     def _confirm(self, epoch: int, message_id: Any, ok: bool) -> None:
         if epoch != self._epoch or not self.up:
             return  # the relay that asked for this confirm is gone
-        self._in_flight.pop(message_id, None)
+        awaited = self._in_flight.pop(message_id, None) is not None
         if ok:
             self.confirmed += 1
             self.outbox.mark_published(message_id)
+        if awaited:
+            self._fill()
 
     def _crash(self, message_id: Any) -> None:
         self.crashes += 1
         self.up = False
         self._epoch += 1
         self._in_flight.clear()
+        self._batch.clear()
         self.ledger.duplicated("relay-crash-after-publish", "message", id=message_id)
         if self.sim.tracing:
             self.sim.log(self.name, "crash", id=message_id)
