@@ -188,6 +188,19 @@ class RefillsWhenEmpty(Base):
             self.subscription.request(self.capacity)
 
 
+class GrantsOnArrival(Base):
+    def on_subscribe(self, subscription):
+        self.subscription = subscription
+        subscription.request(self.capacity)
+
+    def on_next(self, item):
+        self.buffer.append(item)
+        self.subscription.request(1)
+
+    def on_processed(self, item):
+        pass
+
+
 class ForgetsTheSubscription(Base):
     def on_subscribe(self, subscription):
         subscription.request(self.capacity)
@@ -225,13 +238,14 @@ def test_credit_stub_is_not_attempted():
 @pytest.mark.parametrize(("wrong", "key"), [
     (Unbounded, "buffer-overflow"),
     (RegrantsCapacity, "buffer-overflow"),
+    (GrantsOnArrival, "buffer-overflow"),
     (RequestsZero, "non-positive-request"),
     (NeverAgain, "stall"),
     (ForgetsTheSubscription, "raised"),
 ])
 def test_credit_wrong_answers_name_their_misconception(wrong, key):
-    """Unbounded or repeated full grants overflow the buffer; request(0) ends the subscription (rule 3.9); never
-    granting again stalls; an exception in the subscriber is reported, not raised."""
+    """Unbounded grants, repeated full grants or grants on arrival overflow the buffer; request(0) ends the
+    subscription (rule 3.9); never granting again stalls; an exception in the subscriber is reported, not raised."""
     assert misconception("05.credit-subscriber", wrong) == key
 
 
