@@ -8,7 +8,9 @@ its receiver's at ``arrival``:
 * a frame that is lost: a dashed vermillion arrow that stops half way, ending in an ✕;
 * a duplicate copy: an orange arrow;
 * a frame still in flight when the trace ends: a grey dotted arrow;
-* a note (``fate="note"``, e.g. "timeout: resend"): text on the sender's lifeline.
+* a note (``fate="note"``, e.g. "timeout: resend"): text on the sender's lifeline, to its right,
+  wrapped at :data:`NOTE_WRAP` characters a line; the x range grows to the right when a note
+  would not fit (on the right-most lifeline, typically), so no note is cut off.
 
 :func:`protocol_from_trace` reads the ``send``/``arrive`` records a
 :class:`mqlab.faults.link.Link` writes (with ``direction``, ``kind`` and ``id``) and the
@@ -17,6 +19,7 @@ its receiver's at ``arrival``:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +29,13 @@ from mqlab.sim import TraceRecord
 from mqlab.viz.errors import InvalidFigureInput
 from mqlab.viz.palette import BAD, GOOD, MUTED, NEUTRAL, RETRY, TEMPLATE
 
-__all__ = ["ACK_KINDS", "FATES", "ProtocolStep", "protocol_from_trace", "sequence_figure"]
+__all__ = ["ACK_KINDS", "FATES", "NOTE_WRAP", "ProtocolStep", "protocol_from_trace", "sequence_figure"]
+
+NOTE_WRAP = 24
+"""Characters per line of a note; longer notes are wrapped at word boundaries."""
+
+_NOTE_CHAR_PX = 6.5  # the width of one character of an 11 px font, generously
+_PLOT_PX = 500  # a lower bound on the plotting area's width (plotly's default figure is 700 px wide)
 
 FATES = ("delivered", "lost", "duplicated", "in flight", "note")
 """What can happen to one frame; a ``note`` is not a frame but a remark on the sender's lifeline."""
@@ -138,12 +147,17 @@ def sequence_figure(
             customdata=[s.fate for s in members],
             hovertemplate="%{text}: %{customdata}<extra></extra>",
         ))
+    right = len(names) - 0.5
     if notes:
+        wrapped = [textwrap.wrap(s.label, NOTE_WRAP, break_long_words=True) or [""] for s in notes]
         fig.add_trace(go.Scatter(
             x=[column[s.sender] for s in notes], y=[s.time for s in notes], mode="markers+text", name="note",
-            text=[s.label for s in notes], textposition="middle right", textfont={"size": 11, "color": "#444444"},
-            marker={"symbol": "square", "size": 8, "color": MUTED}, hovertemplate="%{text}<extra>note</extra>",
+            text=["<br>".join(lines) for lines in wrapped], textposition="middle right",
+            textfont={"size": 11, "color": "#444444"}, customdata=[s.label for s in notes],
+            marker={"symbol": "square", "size": 8, "color": MUTED}, hovertemplate="%{customdata}<extra>note</extra>",
         ))
+        for s, lines in zip(notes, wrapped):
+            right = max(right, _note_right_edge(column[s.sender], max(len(line) for line in lines) + 2))
     fig.update_layout(
         template=TEMPLATE,
         title={"text": title},
@@ -151,9 +165,19 @@ def sequence_figure(
         legend={"title": {"text": "frames"}},
     )
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(names))), ticktext=names, side="top",
-                     showgrid=False, range=[-0.5, len(names) - 0.5], title_text="")
+                     showgrid=False, range=[-0.5, right], title_text="")
     fig.update_yaxes(title_text="virtual time (s), downwards", autorange="reversed", rangemode="tozero")
     return fig
+
+
+def _note_right_edge(x: float, chars: int) -> float:
+    """The x range's right end that leaves room for ``chars`` characters drawn right of ``x``.
+
+    The text's width in pixels is fixed while a unit of x shrinks as the range grows, so the
+    edge ``r`` solves ``(r - x) / (r + 0.5) = width / plot width`` (the range starts at -0.5).
+    """
+    share = min(chars * _NOTE_CHAR_PX / _PLOT_PX, 0.9)
+    return (x + 0.5 * share) / (1 - share)
 
 
 def protocol_from_trace(
