@@ -40,12 +40,13 @@ from mqlab.scenarios import (
     retry_storm,
 )
 from mqlab.viz.adapters import steps_from_walkthrough
-from mqlab.viz.palette import DASHES, TEMPLATE, base_figure, color
+from mqlab.viz.palette import DASHES, OKABE_ITO, TEMPLATE, base_figure, color
 from mqlab.viz.sequence import sequence_figure
 from mqlab.viz.timeseries import Marker, timeseries_figure
 from mqlab.widgets.dashboard import Param, ScenarioDashboard
 
 __all__ = [
+    "STRATEGY_STYLES",
     "cascade_dashboard",
     "cascade_figure",
     "guarantees_dashboard",
@@ -138,20 +139,35 @@ def incident_dashboard(*, debounce: float = 0.08) -> ScenarioDashboard:
     )
 
 
+STRATEGY_STYLES: dict[str, tuple[str, str]] = {
+    "at_most_once": (OKABE_ITO["blue"], DASHES[0]),
+    "at_least_once": (OKABE_ITO["orange"], DASHES[1]),
+    "at_least_once_idempotent": (OKABE_ITO["bluish_green"], DASHES[2]),
+    "outbox": (OKABE_ITO["reddish_purple"], DASHES[3]),
+    "dual_write": (OKABE_ITO["vermillion"], DASHES[4]),
+}
+"""Each delivery strategy's (colour, dash) in the guarantees figure: five Okabe-Ito colours and five dashes,
+so no two strategies share either (orange and vermillion, easy to confuse, also differ in dash)."""
+
+_EFFECT_MARKERS = {"lost": "circle", "duplicated": "x"}
+
+
 def guarantees_figure(sweep: GuaranteesSweep) -> go.Figure:
-    """Lost and duplicated effects against the network's loss rate, one colour per strategy."""
+    """Lost and duplicated effects against the network's loss rate: one colour and one dash per strategy
+    (:data:`STRATEGY_STYLES`), a circle for lost and a cross for duplicated."""
     fig = base_figure("Delivery guarantees: what a lossy network does to the effects",
                       "loss rate of the network (per frame)", "messages")
     for index, strategy in enumerate(sweep.strategies):
-        for what, dash in (("lost", DASHES[0]), ("duplicated", DASHES[1])):
+        colour, dash = STRATEGY_STYLES.get(strategy, (color(index), DASHES[index % len(DASHES)]))
+        for what, symbol in _EFFECT_MARKERS.items():
             fig.add_trace(go.Scatter(
                 x=list(sweep.loss_rates), y=list(sweep.series(strategy, what)), mode="lines+markers",
                 name=f"{strategy.replace('_', ' ')}: {what}", legendgroup=strategy,
-                line={"color": color(index), "dash": dash},
+                line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 8, "color": colour},
                 hovertemplate=f"{strategy} {what}: %{{y}} at loss %{{x:.0%}}<extra></extra>",
             ))
     fig.update_xaxes(tickformat=".0%")
-    fig.update_layout(template=TEMPLATE, legend={"title": {"text": "strategy: effect (solid lost, dashed duplicated)"}})
+    fig.update_layout(template=TEMPLATE, legend={"title": {"text": "strategy: effect (● lost, ✕ duplicated)"}})
     return fig
 
 

@@ -59,12 +59,12 @@ def test_incident_variants_change_the_story():
 
 
 def test_guarantees_sweep_plots_lost_and_duplicated_per_strategy():
-    """One solid (lost) and one dashed (duplicated) line per strategy, over the loss rates."""
+    """One line of lost (circles) and one of duplicated (crosses) effects per strategy, over the loss rates."""
     board = guarantees_dashboard()
     names = [t.name for t in board.figure.data]
     assert names[:2] == ["at most once: lost", "at most once: duplicated"]
     assert list(board.figure.data[0].x) == list(board.result.loss_rates)
-    assert board.figure.data[1].line.dash == "dash"
+    assert (board.figure.data[0].marker.symbol, board.figure.data[1].marker.symbol) == ("circle", "x")
     at_most_once_lost = board.result.series("at_most_once", "lost")
     assert list(board.figure.data[0].y) == list(at_most_once_lost)
 
