@@ -385,7 +385,7 @@ class Queue:
         service._id_counter += 1  # inlined SQS.new_message_id(): this is the hot path
         message = Message(
             seq,
-            f"{service._id_prefix}{service._id_counter:012x}",
+            "%s%012x" % (service._id_prefix, service._id_counter),  # noqa: UP031 - faster than an f-string
             body,
             body_md5,
             size,
@@ -553,7 +553,7 @@ class Queue:
         message.receive_count = count
         if count == 1:
             message.first_receive_at = now
-        handle = f"{self._handle_prefix}{message.seq:x}.{count:x}"
+        handle = "%s%x.%x" % (self._handle_prefix, message.seq, count)  # noqa: UP031 - faster than an f-string
         old = message.handle
         if old is not None:
             if message.old_handles is None:
