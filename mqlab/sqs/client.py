@@ -76,6 +76,8 @@ class _Missing:
 
 _MISSING: Any = _Missing()
 _ID = re.compile(r"[A-Za-z0-9_-]{1,80}\Z")
+_invalid_body_character = INVALID_BODY_CHARACTER.search  # bound once: the send hot path
+_md5 = hashlib.md5
 _TOKEN = re.compile(r"[!-~]{1,128}\Z")  # alphanumeric and punctuation, 1-128 characters
 _SYSTEM_ATTRIBUTES = (
     "SenderId",
@@ -443,13 +445,13 @@ class SQSClient:
                 and type(MessageBody) is str and not queue.fifo and MessageGroupId is None
                 and MessageDeduplicationId is None):
             # The common case, kept short: a plain body to a standard queue.
-            if not MessageBody or INVALID_BODY_CHARACTER.search(MessageBody) is not None:
+            if not MessageBody or _invalid_body_character(MessageBody) is not None:
                 check_body(MessageBody, op)  # raises the full error
             encoded = MessageBody.encode()
             size = len(encoded)
             if size > queue.config.maximum_message_size:
                 self._prepare(queue, op, MessageBody, None, None, None, None, None)  # raises the full error
-            digest = hashlib.md5(encoded).hexdigest()
+            digest = _md5(encoded).hexdigest()
             message = queue.send(MessageBody, digest, size, None, None, None, None, None)
             cost = queue.cost  # CostMeter.record, inlined on the hot path
             cost.requests += 1
