@@ -703,7 +703,7 @@ class Broker:
         if sim.tracing:
             sim.log(queue.actor, "dead_lettered", msg=message_label(message.id), reason=reason,
                     count=properties.headers["x-death"][0]["count"],
-                    dead_letter_exchange=queue.settings.dead_letter_exchange or "")
+                    dead_letter_exchange=queue.settings.dead_letter_exchange or "", ready=queue.ready)
         self._pending_dead_letters.append((queue, message, properties))
         if not self._routing:
             self._flush_dead_letters()

@@ -590,7 +590,8 @@ class Channel:
         sim = self.sim
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
-                    consumer=consumer.tag, delivery_tag=tag, channel=self.actor, auto_ack=consumer.auto_ack)
+                    consumer=consumer.tag, delivery_tag=tag, channel=self.actor, auto_ack=consumer.auto_ack,
+                    ready=queue.ready)
         # a push delivery carries x-delivery-count only once the message was returned (RabbitMQ 3.10)
         count = entry.delivery_count or None
         connection = self.connection
@@ -621,7 +622,7 @@ class Channel:
         if self.sim.tracing:
             self.sim.log(queue.actor, "redelivered" if entry.redelivered else "delivered",
                          msg=message_label(entry.message.id), consumer=None, delivery_tag=self._tag,
-                         channel=self.actor, auto_ack=auto_ack)
+                         channel=self.actor, auto_ack=auto_ack, ready=queue.ready)
         return self._tag
 
     def _schedule_timeout_check(self, delivered_at: float) -> None:
@@ -699,7 +700,7 @@ class Channel:
             if not queue.deleted:
                 if self.sim.tracing:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=delivery_tag,
-                                 channel=self.actor)
+                                 channel=self.actor, ready=queue.ready)
                 queue.settle_acked(entry.consumer)
                 if self._global_prefetch:
                     self._dispatch_all()
@@ -713,7 +714,7 @@ class Channel:
             if not queue.deleted:
                 if self.sim.tracing:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=tag,
-                                 channel=self.actor)
+                                 channel=self.actor, ready=queue.ready)
                 queue.settle_acked(entry.consumer)
         if not unacked and self._timeout_check is not None:
             self._stop_timeout_check()
@@ -735,7 +736,7 @@ class Channel:
                 continue
             if self.sim.tracing:
                 self.sim.log(queue.actor, "nacked", msg=message_label(entry.message.id), delivery_tag=tag,
-                             requeue=requeue, channel=self.actor)
+                             requeue=requeue, channel=self.actor, ready=queue.ready)
             if requeue:
                 queue.requeue(entry, consumer, dispatch=False, rejected=True)
                 if all(q is not queue for q in touched):

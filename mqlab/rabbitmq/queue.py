@@ -245,11 +245,11 @@ class Queue:
         if reason == "expired":
             self.expired += 1
             if sim.tracing:
-                sim.log(self.actor, "expired", msg=message_label(message.id))
+                sim.log(self.actor, "expired", msg=message_label(message.id), ready=len(self._ready))
             return
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
         if sim.tracing:
-            sim.log(self.actor, "dropped", msg=message_label(message.id), policy=reason)
+            sim.log(self.actor, "dropped", msg=message_label(message.id), policy=reason, ready=len(self._ready))
 
     def expire_head(self) -> None:
         """Remove expired copies from the head (RabbitMQ only expires at the head).
@@ -467,7 +467,7 @@ class Queue:
                 return
         if sim.tracing:
             sim.log(self.actor, "requeued", msg=message_label(entry.message.id),
-                    delivery_count=entry.delivery_count)
+                    delivery_count=entry.delivery_count, ready=len(self._ready) + 1)
         if rejected and self.is_quorum and self.settings.delivery_limit is None:
             self._ready.append(entry)
         else:
@@ -486,8 +486,9 @@ class Queue:
         if count:
             self.dropped["purged"] = self.dropped.get("purged", 0) + count
             if self.sim.tracing:
-                for entry in self._ready:
-                    self.sim.log(self.actor, "dropped", msg=message_label(entry.message.id), policy="purged")
+                for left, entry in enumerate(self._ready, start=1):
+                    self.sim.log(self.actor, "dropped", msg=message_label(entry.message.id), policy="purged",
+                                 ready=count - left)
             self._ready.clear()
             self._ready_bytes = 0
         return count
@@ -502,8 +503,9 @@ class Queue:
                 self.dropped[reason] = self.dropped.get(reason, 0) + count
             if self.sim.tracing:
                 action = "lost" if lost else "dropped"
-                for entry in self._ready:
-                    self.sim.log(self.actor, action, msg=message_label(entry.message.id), policy=reason)
+                for left, entry in enumerate(self._ready, start=1):
+                    self.sim.log(self.actor, action, msg=message_label(entry.message.id), policy=reason,
+                                 ready=count - left)
             self._ready.clear()
             self._ready_bytes = 0
         return count
@@ -516,8 +518,9 @@ class Queue:
         if lost:
             self.lost_on_restart += len(lost)
             if self.sim.tracing:
-                for entry in lost:
-                    self.sim.log(self.actor, "lost", msg=message_label(entry.message.id), policy="restart")
+                for left, entry in enumerate(lost, start=1):
+                    self.sim.log(self.actor, "lost", msg=message_label(entry.message.id), policy="restart",
+                                 ready=len(ready) - left)
             ready.clear()
             self._ready_bytes = 0
             for entry in keep:

@@ -7,8 +7,9 @@ into a :class:`Snapshot`:
   (:data:`GAUGE_KEYS`: ``ready``, ``unacked``, ``depth``, ``offset``, ``committed``, ``lag`` ...);
   a record naming a ``topic`` and ``partition`` (Kafka) counts for ``"<actor> <topic>-<partition>"``.
   A level is only as fresh as the last record that wrote it: RabbitMQ's queues write ``ready``
-  when a message is enqueued, not when one is delivered, so read deliveries from ``counts``
-  and ``in_flight``, which every record updates;
+  on every record that changes it (enqueued, delivered, redelivered, requeued, expired,
+  dropped, dead-lettered, lost) and on acks and nacks, so their level is current at any
+  instant; read deliveries from ``counts`` and ``in_flight``, which every record updates;
 * ``counts``: per actor, how many times each action happened so far;
 * ``in_flight``: per actor, the messages handed out and not yet settled: an id enters on an
   action of :data:`IN_FLIGHT_START` (``delivered``, ``received``, a link's ``send``) and leaves on
