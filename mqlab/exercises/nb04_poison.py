@@ -9,7 +9,10 @@
   rate limit, into a handler that cannot charge twice.
 
 Each checker runs the learner's code on the simulator (the RabbitMQ model, or many simulated clients) and
-judges what happened to the messages, not how the code looks.
+judges what happened to the messages, not how the code looks. Simplifications: the RabbitMQ runs give every
+connection 1 ms of latency each way (with none, a requeue inside a consumer callback would come back within the
+same instant, for ever); delivery counting follows RabbitMQ 3.10 to 4.2, where every return counts towards
+``x-delivery-count`` (4.3 changed which returns count).
 """
 
 from __future__ import annotations
