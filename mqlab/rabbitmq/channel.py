@@ -131,6 +131,8 @@ class Channel:
         self._tag = 0
         self._unacked: dict[int, Entry] = {}
         self._opened_at = connection.sim.now
+        # read once, when the channel opens, as RabbitMQ's channel process reads consumer_timeout at start
+        self._consumer_timeout: float | None = connection.broker.consumer_timeout
         self._timeout_check: Any = None  # the pending consumer_timeout check, if any
         self._consumers: dict[str, Consumer] = {}
         self._prefetch = 0
@@ -584,9 +586,10 @@ class Channel:
             self._unacked[tag] = entry
             consumer.unacked += 1
             queue.unacked += 1
-            entry.delivered_at = self.sim.now
-            if self._timeout_check is None and self.broker.consumer_timeout is not None:
-                self._schedule_timeout_check(entry.delivered_at)
+            if self._consumer_timeout is not None:
+                entry.delivered_at = self.sim.now
+                if self._timeout_check is None:
+                    self._schedule_timeout_check(entry.delivered_at)
         sim = self.sim
         if sim.tracing:
             sim.log(queue.actor, "redelivered" if redelivered else "delivered", msg=message_label(message.id),
@@ -616,9 +619,10 @@ class Channel:
             entry.consumer = None
             self._unacked[self._tag] = entry
             queue.unacked += 1
-            entry.delivered_at = self.sim.now
-            if self._timeout_check is None and self.broker.consumer_timeout is not None:
-                self._schedule_timeout_check(entry.delivered_at)
+            if self._consumer_timeout is not None:
+                entry.delivered_at = self.sim.now
+                if self._timeout_check is None:
+                    self._schedule_timeout_check(entry.delivered_at)
         if self.sim.tracing:
             self.sim.log(queue.actor, "redelivered" if entry.redelivered else "delivered",
                          msg=message_label(entry.message.id), consumer=None, delivery_tag=self._tag,
@@ -627,7 +631,7 @@ class Channel:
 
     def _schedule_timeout_check(self, delivered_at: float) -> None:
         """Put on the agenda the channel's first periodic check after ``delivered_at`` + consumer_timeout."""
-        deadline = delivered_at + self.broker.consumer_timeout / 1000.0
+        deadline = delivered_at + self._consumer_timeout / 1000.0  # type: ignore[operator]
         interval = CONSUMER_TIMEOUT_CHECK_INTERVAL
         ticks = (deadline - self._opened_at) // interval + 1  # the first tick strictly after the deadline
         when = max(self._opened_at + ticks * interval, self.sim.now)
@@ -645,7 +649,7 @@ class Channel:
         outstanding delivery on it, from all consumers, is requeued.
         """
         self._timeout_check = None
-        timeout = self.broker.consumer_timeout
+        timeout = self._consumer_timeout
         if not self._broker_open or not self._unacked or timeout is None:
             return
         oldest = next(iter(self._unacked.values()))
@@ -781,14 +785,22 @@ class Channel:
 
     # -- client side: inbox and errors -----------------------------------------------------------
     def _drain(self) -> None:
-        """Run the broker-to-client frames whose arrival time has come, in the order they were sent."""
+        """Run the broker-to-client frames whose arrival time has come, in the order they were sent.
+
+        Only the frames already waiting when the drain starts run now. Frames that the
+        callbacks cause (a nack with requeue=True redelivers at once when there is no
+        latency) wait for a later kernel entry at the same instant, so a consumer that
+        requeues for ever is a runaway the simulation's event budget stops, not a hang.
+        """
         inbox = self._inbox
         now = self.sim.now
-        while inbox and inbox[0][0] <= now:
+        waiting = len(inbox)
+        while waiting and inbox and inbox[0][0] <= now:
+            waiting -= 1
             _, handler, args = inbox.popleft()
             handler(*args)
         if inbox:
-            self.sim.call_at(inbox[0][0], self._drain)
+            self.sim.call_at(max(inbox[0][0], now), self._drain)
         else:
             self._drain_pending = False
 
