@@ -41,7 +41,9 @@ Settings that depend on the RabbitMQ version are constructor arguments, not folk
   quorum queue instead, not modelled). Each channel checks once a minute of virtual time from
   when it opened (``CONSUMER_TIMEOUT_CHECK_INTERVAL``), as RabbitMQ's channel tick does, so
   the channel closes at the first check strictly after the deadline. A check is on the agenda
-  only while the channel holds unacked deliveries. Why off by default: a model run to idleness
+  only while the channel holds unacked deliveries. A channel reads the setting when it opens
+  (as RabbitMQ's channel process reads ``consumer_timeout`` at start): changing
+  ``broker.consumer_timeout`` later applies to channels opened after. Why off by default: a model run to idleness
   (``sim.run()`` without ``until``) would otherwise jump 30 minutes ahead whenever a delivery
   is left unacked (and, because the kernel keeps a cancelled entry's time, whenever one was
   acked after a check was scheduled), changing what existing experiments show.
