@@ -89,6 +89,17 @@ CONSUMER_TIMEOUT_CHECK_INTERVAL = 60.0
 periodically, at one minute intervals"; values of ``consumer_timeout`` below a minute are not supported)."""
 
 
+class _AckTimer:
+    """A channel's ``consumer_timeout`` (ms), when the channel opened (ticks count from it), the pending check."""
+
+    __slots__ = ("timeout_ms", "opened_at", "handle")
+
+    def __init__(self, timeout_ms: float, opened_at: float) -> None:
+        self.timeout_ms = timeout_ms
+        self.opened_at = opened_at
+        self.handle: Any = None
+
+
 @dataclass(frozen=True)
 class CallbackError:
     """A learner's callback raised: when, in which consumer, on which delivery, and what."""
@@ -130,10 +141,10 @@ class Channel:
         self._drain_pending = False
         self._tag = 0
         self._unacked: dict[int, Entry] = {}
-        self._opened_at = connection.sim.now
-        # read once, when the channel opens, as RabbitMQ's channel process reads consumer_timeout at start
-        self._consumer_timeout: float | None = connection.broker.consumer_timeout
-        self._timeout_check: Any = None  # the pending consumer_timeout check, if any
+        # consumer_timeout is read once, when the channel opens, as RabbitMQ's channel process does;
+        # one attribute (None when off) keeps Channel's instances within CPython's shared-key dicts
+        timeout = connection.broker.consumer_timeout
+        self._ack_timer = _AckTimer(timeout, connection.sim.now) if timeout is not None else None
         self._consumers: dict[str, Consumer] = {}
         self._prefetch = 0
         self._global_prefetch = 0
@@ -586,9 +597,10 @@ class Channel:
             self._unacked[tag] = entry
             consumer.unacked += 1
             queue.unacked += 1
-            if self._consumer_timeout is not None:
+            timer = self._ack_timer
+            if timer is not None:
                 entry.delivered_at = self.sim.now
-                if self._timeout_check is None:
+                if timer.handle is None:
                     self._schedule_timeout_check(entry.delivered_at)
         sim = self.sim
         if sim.tracing:
@@ -619,9 +631,10 @@ class Channel:
             entry.consumer = None
             self._unacked[self._tag] = entry
             queue.unacked += 1
-            if self._consumer_timeout is not None:
+            timer = self._ack_timer
+            if timer is not None:
                 entry.delivered_at = self.sim.now
-                if self._timeout_check is None:
+                if timer.handle is None:
                     self._schedule_timeout_check(entry.delivered_at)
         if self.sim.tracing:
             self.sim.log(queue.actor, "redelivered" if entry.redelivered else "delivered",
@@ -631,15 +644,19 @@ class Channel:
 
     def _schedule_timeout_check(self, delivered_at: float) -> None:
         """Put on the agenda the channel's first periodic check after ``delivered_at`` + consumer_timeout."""
-        deadline = delivered_at + self._consumer_timeout / 1000.0  # type: ignore[operator]
+        timer = self._ack_timer
+        assert timer is not None
+        deadline = delivered_at + timer.timeout_ms / 1000.0
         interval = CONSUMER_TIMEOUT_CHECK_INTERVAL
-        ticks = (deadline - self._opened_at) // interval + 1  # the first tick strictly after the deadline
-        when = max(self._opened_at + ticks * interval, self.sim.now)
-        self._timeout_check = self.sim.call_at(when, self._check_consumer_timeout, None)
+        ticks = (deadline - timer.opened_at) // interval + 1  # the first tick strictly after the deadline
+        when = max(timer.opened_at + ticks * interval, self.sim.now)
+        timer.handle = self.sim.call_at(when, self._check_consumer_timeout, None)
 
     def _stop_timeout_check(self) -> None:
-        self._timeout_check.cancel()
-        self._timeout_check = None
+        timer = self._ack_timer
+        if timer is not None and timer.handle is not None:
+            timer.handle.cancel()
+            timer.handle = None
 
     def _check_consumer_timeout(self, _: Any) -> None:
         """Broker side (channel tick): close the channel if its oldest unacked delivery is too old.
@@ -648,9 +665,12 @@ class Channel:
         ``consumer_timeout`` the channel is closed with 406 PRECONDITION_FAILED and every
         outstanding delivery on it, from all consumers, is requeued.
         """
-        self._timeout_check = None
-        timeout = self._consumer_timeout
-        if not self._broker_open or not self._unacked or timeout is None:
+        timer = self._ack_timer
+        if timer is None:
+            return
+        timer.handle = None
+        timeout = timer.timeout_ms
+        if not self._broker_open or not self._unacked:
             return
         oldest = next(iter(self._unacked.values()))
         if self.sim.now - oldest.delivered_at > timeout / 1000.0:
@@ -699,7 +719,7 @@ class Channel:
                 self._collect(delivery_tag, False)  # raises the 406 through _fail
                 return
             queue = entry.queue
-            if not unacked and self._timeout_check is not None:
+            if not unacked and self._ack_timer is not None:
                 self._stop_timeout_check()
             if not queue.deleted:
                 if self.sim.tracing:
@@ -720,7 +740,7 @@ class Channel:
                     self.sim.log(queue.actor, "acked", msg=message_label(entry.message.id), delivery_tag=tag,
                                  channel=self.actor, ready=queue.ready)
                 queue.settle_acked(entry.consumer)
-        if not unacked and self._timeout_check is not None:
+        if not unacked and self._ack_timer is not None:
             self._stop_timeout_check()
         if self._global_prefetch:
             self._dispatch_all()
@@ -747,7 +767,7 @@ class Channel:
                     touched.append(queue)
             else:
                 queue.settle_rejected(entry, consumer)
-        if not unacked and self._timeout_check is not None:
+        if not unacked and self._ack_timer is not None:
             self._stop_timeout_check()
         for queue in touched:
             queue.dispatch()
@@ -758,7 +778,7 @@ class Channel:
         """Broker side: requeue every unacked delivery, in delivery-tag order."""
         unacked = self._unacked
         self._unacked = {}
-        if self._timeout_check is not None:
+        if self._ack_timer is not None:
             self._stop_timeout_check()
         touched: list[Queue] = []
         for entry in unacked.values():

@@ -209,9 +209,9 @@ class Connection:
         broker = self.broker
         if function is Channel._arrive_publish_delayed:
             broker._in_transit += 1  # the copy is on the network too; its arrival takes it off
-            broker._duplicated += 1
+            broker._transit.duplicated += 1
         elif function is Channel._arrive_publish:
-            broker._duplicated += 1
+            broker._transit.duplicated += 1
         if self.sim.tracing:
             self.sim.log(f"connection:{self.name}", "frame_duplicated", kind=self.frame_kind(handler), fault=fault)
         handler(*args)

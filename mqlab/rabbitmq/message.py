@@ -87,8 +87,7 @@ class Entry:
         self.redelivered = False
         self.delivery_count = delivery_count
         self.expires_at = expires_at
-        self.priority = priority
-        self.delivered_at = 0.0
+        self.priority = priority  # (delivered_at is set on delivery, only when a consumer_timeout applies)
 
     def __repr__(self) -> str:
         return f"<Entry {message_label(self.message.id)} seq={self.seq} redelivered={self.redelivered}>"
