@@ -12,7 +12,8 @@ hook                link kind   what a loss does
 ``handle_produce``  message     the request never reaches the leader; the producer retries after
                                 ``request.timeout.ms`` (30 s). With ``acks=0`` the producer had
                                 already reported the records delivered: they are lost, and
-                                counted in the model's ``acknowledged_lost`` under the fault's name
+                                ``Cluster.drop_request`` counts them in the model's
+                                ``acknowledged_lost`` under the fault's name
 ``respond``         ack / nack  the records are written but the producer does not know: it
                                 retries, and without ``enable.idempotence`` writes them again
                                 (the model's ``duplicates``); with it the leader drops the copy
