@@ -213,6 +213,13 @@ def known_simulator_bug(scenario: dict[str, Any]) -> str | None:
         if (arguments.get("x-message-ttl") == 0 and arguments.get("x-max-length") == 0
                 and arguments.get("x-overflow") == "drop-head"):
             return "max-length 0 with TTL 0: dead-lettered as expired, RabbitMQ says maxlen"
+    drops = any(step[0] == "get" and step[2] in ("nack-drop", "reject-drop") for step in scenario["steps"])
+    for _, arguments in scenario["queues"]:
+        instant = arguments.get("x-message-ttl") == 0 or arguments.get("x-max-length") == 0
+        if drops and instant and "x-dead-letter-exchange" in arguments:
+            # A dead-letter cycle with a rejection in it never stops (RabbitMQ keeps cycling the message);
+            # through queues that dead-letter at once, the simulator loops forever at one instant.
+            return "a rejected message in an instant dead-letter cycle hangs the simulator"
     return None
 
 
