@@ -186,6 +186,15 @@ class _TransitAccounts:
         self.duplicated = 0
 
 
+
+RUNAWAY_DEATHS = 1_000
+"""Deaths after which a dead-lettered copy's next hop waits for a kernel entry of its own."""
+
+
+def _deaths(properties: BasicProperties) -> int:
+    """How many times a copy has been dead-lettered, from its ``x-death`` header."""
+    return sum(int(death.get("count", 1)) for death in (properties.headers or {}).get("x-death", ()))
+
 class Broker:
     """A single-node RabbitMQ broker in virtual time.
 
@@ -723,11 +732,24 @@ class Broker:
             self._flush_dead_letters()
 
     def _flush_dead_letters(self) -> None:
+        """Route the waiting dead-lettered copies, in order.
+
+        A dead-letter cycle that contains a rejection is legal and, on RabbitMQ, goes round for
+        ever in the background. Here each hop would run inside the same kernel entry, so once a
+        copy has died more than :data:`RUNAWAY_DEATHS` times its next hops each get a kernel
+        entry of their own: the simulation's event budget then stops the run with a message
+        instead of hanging.
+        """
         pending = self._pending_dead_letters
         self._routing = True
+        first = True
         try:
             while pending:
+                if not first and _deaths(pending[0][2]) > RUNAWAY_DEATHS:
+                    self.sim.call_soon(self._flush_dead_letters)
+                    break
                 self._route_dead_letter(*pending.popleft())
+                first = False
         finally:
             self._routing = False
 
