@@ -125,7 +125,7 @@ def ensure_chromium() -> None:
 
 def test_everything(extra: list[str]) -> int:
     """Lint, then every test: unit and property tests, notebook gates, notebooks under nbval."""
-    ensure_installed("course,test,bench")
+    ensure_installed("course,test,bench,real")
     ensure_chromium()
     python = str(venv_python())
     say("ruff: lint")

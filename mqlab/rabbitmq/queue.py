@@ -193,11 +193,13 @@ class Queue:
                 return True
         ready.append(entry)
         self._ready_bytes += message.size
+        if self._limited and self._overflow == "drop-head":
+            # The length limit applies on enqueue, before a TTL can expire anything: a queue with
+            # x-max-length 0 and x-message-ttl 0 dead-letters an arrival as maxlen (RabbitMQ 3.10).
+            self._drop_overflow()
         if ttl is not None:
             self._ttl_active = True
             self._arm_expiry()
-        if self._limited and self._overflow == "drop-head":
-            self._drop_overflow()
         return True
 
     def _is_full_for(self, size: int) -> bool:
