@@ -496,8 +496,7 @@ def _replay_run(learner: Callable[..., Any], seed: int, days: int, per_day: int)
         out.fraud_group = consumer.group_id
 
         def fraud() -> Generator[Any, Any, None]:
-            # poll(0) and a short sleep rather than poll_event: an on_assign callback that seeks or assigns
-            # re-enters the model's wake-up path when a poll_event is waiting
+            # poll(0) and a short sleep, as a learner's plain loop would read the topic
             while True:
                 try:
                     msg = consumer.poll(0)
